@@ -1,0 +1,493 @@
+//! SRP-6a as RFC 5054 sections 2.4 to 2.6 use it in TLS.
+//!
+//! Notation (RFC 5054 section 2.1): `|` is concatenation, `PAD(x)` left-pads x with zeros to the
+//! length of N, `H` is SHA-1.
+//!
+//! - x = H(s | H(I | ":" | P)), v = g^x % N
+//! - k = H(N | PAD(g)), u = H(PAD(A) | PAD(B))
+//! - client: A = g^a % N, S = (B - (k * g^x)) ^ (a + (u * x)) % N
+//! - server: B = k*v + g^b % N, S = (A * v^u) ^ b % N
+//! - premaster secret = S, big-endian without leading zero bytes (as OpenSSL and GnuTLS
+//!   encode it).
+//!
+//! Secrets (the password, x, v, a, b, S) are handled only by fixed-width, constant-time
+//! arithmetic: no branch and no memory index depends on them.
+
+use core::fmt;
+
+use crypto_bigint::BoxedUint;
+use crypto_bigint::modular::BoxedMontyForm;
+use sha1::{Digest, Sha1};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::group::{Group, strip_leading_zeros};
+use crate::{Error, ct};
+
+/// Size of the private exponents a and b in bytes (RFC 5054 section 2.5.3 asks for at least
+/// 256 bits).
+pub const PRIVATE_KEY_LEN: usize = 32;
+
+/// Bits of the exponents: a and b are 256 bits, x and u 160 (SHA-1), so a + u*x < 2^321.
+const PRIVATE_KEY_BITS: u32 = 256;
+const HASH_BITS: u32 = 160;
+const CLIENT_EXPONENT_BITS: u32 = 321;
+/// Width of the integers that hold a + u*x (a whole number of 64-bit limbs above 321 bits).
+const CLIENT_EXPONENT_PRECISION: u32 = 384;
+
+/// Salts generated here: as long as `openssl srp` makes them, with a non-zero first byte, since
+/// OpenSSL drops leading zero bytes of the salt when it computes x.
+pub const DEFAULT_SALT_LEN: usize = 20;
+
+/// An SRP username: 1 to 255 bytes (TLS carries it as `opaque srp_I<1..2^8-1>`), no NUL.
+///
+/// RFC 5054 section 2.3 asks for SASLprep-processed UTF-8; this type does not normalise and
+/// compares bytes.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Username(Box<[u8]>);
+
+impl Username {
+    /// Checks and wraps a username.
+    pub fn new(bytes: &[u8]) -> Result<Self, Error> {
+        match bytes.len() {
+            0 => Err(Error::EmptyUsername),
+            256.. => Err(Error::UsernameTooLong),
+            _ if bytes.contains(&0) => Err(Error::UsernameContainsNul),
+            _ => Ok(Self(bytes.into())),
+        }
+    }
+
+    /// The username's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Username({:?})", String::from_utf8_lossy(&self.0))
+    }
+}
+
+/// A salt: 1 to 255 bytes (TLS carries it as `opaque s<1..2^8-1>`).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Salt(Box<[u8]>);
+
+impl Salt {
+    /// Checks and wraps a salt. Leading zero bytes are kept: x hashes the salt as it is.
+    pub fn new(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.is_empty() || bytes.len() > 255 {
+            return Err(Error::InvalidSaltLength);
+        }
+        Ok(Self(bytes.into()))
+    }
+
+    /// A fresh random salt of `len` bytes whose first byte is not zero.
+    pub fn random(len: usize) -> Result<Self, Error> {
+        if len == 0 || len > 255 {
+            return Err(Error::InvalidSaltLength);
+        }
+        let mut bytes = vec![0u8; len];
+        loop {
+            getrandom::fill(&mut bytes).map_err(|_| Error::Rng)?;
+            if bytes[0] != 0 {
+                return Ok(Self(bytes.into()));
+            }
+        }
+    }
+
+    /// The salt's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// A password verifier v = g^x % N, with the group it belongs to. Secret: it is wiped on drop,
+/// and `Debug` does not print it.
+#[derive(Clone)]
+pub struct Verifier {
+    group: &'static Group,
+    v: Zeroizing<BoxedUint>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier").field("group", &self.group.bits()).finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// Reads a verifier stored as a big-endian integer: it must be in [1, N).
+    pub fn from_bytes(group: &'static Group, bytes: &[u8]) -> Result<Self, Error> {
+        if strip_leading_zeros(bytes).len() > group.n_len() {
+            return Err(Error::InvalidVerifier);
+        }
+        let v = Zeroizing::new(BoxedUint::from_be_slice_truncated(
+            strip_leading_zeros(bytes),
+            group.bits(),
+        ));
+        // A stored verifier is checked once, when it is loaded; that its value is in range is
+        // no secret.
+        let in_range = bool::from(!v.is_zero()) && v.cmp_vartime(&group.n).is_lt();
+        if !in_range {
+            return Err(Error::InvalidVerifier);
+        }
+        ct::secret_uint(&v);
+        Ok(Self { group, v })
+    }
+
+    /// A verifier from secret bytes known to be in [1, N), without a range check that would
+    /// branch on them.
+    pub(crate) fn from_secret_bytes(group: &'static Group, bytes: &[u8]) -> Self {
+        debug_assert!(bytes.len() <= group.n_len());
+        Self { group, v: Zeroizing::new(BoxedUint::from_be_slice_truncated(bytes, group.bits())) }
+    }
+
+    /// Computes v = g^x % N for a username, password and salt (RFC 5054 section 2.4).
+    pub fn compute(
+        group: &'static Group,
+        username: &Username,
+        password: &[u8],
+        salt: &Salt,
+    ) -> Self {
+        let x = x_uint(group, &compute_x(username, password, salt));
+        let v = Zeroizing::new(group.g.pow_bounded_exp(&x, HASH_BITS).retrieve());
+        Self { group, v }
+    }
+
+    /// The group this verifier belongs to.
+    pub fn group(&self) -> &'static Group {
+        self.group
+    }
+
+    /// v as a big-endian integer without leading zeros, as verifier files store it.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let padded = Zeroizing::new(self.group.pad(&self.v));
+        Zeroizing::new(strip_leading_zeros(&padded).to_vec())
+    }
+
+    /// Whether `other` holds the same verifier, compared in constant time.
+    pub fn ct_eq(&self, other: &Verifier) -> bool {
+        use subtle::ConstantTimeEq;
+        if self.group != other.group {
+            return false;
+        }
+        let a = Zeroizing::new(self.group.pad(&self.v));
+        let b = Zeroizing::new(self.group.pad(&other.v));
+        bool::from(a.ct_eq(&b))
+    }
+}
+
+/// What a server stores for one user: group, salt and verifier (RFC 5054 section 2.4).
+#[derive(Clone, Debug)]
+pub struct VerifierRecord {
+    /// The salt s.
+    pub salt: Salt,
+    /// The verifier v, with its group.
+    pub verifier: Verifier,
+}
+
+impl VerifierRecord {
+    /// A new record for `username` with a fresh random salt of [`DEFAULT_SALT_LEN`] bytes.
+    pub fn generate(
+        group: &'static Group,
+        username: &Username,
+        password: &[u8],
+    ) -> Result<Self, Error> {
+        let salt = Salt::random(DEFAULT_SALT_LEN)?;
+        let verifier = Verifier::compute(group, username, password, &salt);
+        Ok(Self { salt, verifier })
+    }
+
+    /// The record's group.
+    pub fn group(&self) -> &'static Group {
+        self.verifier.group
+    }
+
+    /// Whether `password` is the one this record was made from (constant time in the
+    /// password and the verifier).
+    pub fn check_password(&self, username: &Username, password: &[u8]) -> bool {
+        let candidate = Verifier::compute(self.group(), username, password, &self.salt);
+        let equal = candidate.ct_eq(&self.verifier);
+        let flag = [u8::from(equal)];
+        ct::declassify(&flag);
+        flag[0] == 1
+    }
+}
+
+/// A premaster secret: S big-endian, without leading zero bytes. Wiped on drop; `Debug` does not
+/// print it.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct PremasterSecret(Vec<u8>);
+
+impl PremasterSecret {
+    /// The secret's bytes, to feed into the TLS PRF.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Encodes S without its leading zero bytes. How many there are is declassified: TLS feeds
+    /// this length into the PRF, so the protocol itself reveals it through timing (as it does
+    /// for finite-field Diffie-Hellman, the "Raccoon" attack); finding it takes constant time.
+    fn from_padded(padded: &[u8]) -> Self {
+        let mut zeros = 0usize;
+        let mut still_zero = 1usize;
+        for &byte in padded {
+            // 1 while every byte so far has been 0, in constant time.
+            still_zero &= usize::from(byte == 0) & 1;
+            zeros += still_zero;
+        }
+        ct::declassify(&zeros.to_ne_bytes());
+        Self(padded[zeros..].to_vec())
+    }
+}
+
+impl fmt::Debug for PremasterSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PremasterSecret(..)")
+    }
+}
+
+/// x = H(s | H(I | ":" | P)) (RFC 5054 section 2.4), big-endian, 20 bytes. Secret.
+pub fn compute_x(username: &Username, password: &[u8], salt: &Salt) -> Zeroizing<[u8; 20]> {
+    ct::secret(password);
+    let mut inner = Sha1::new();
+    inner.update(username.as_bytes());
+    inner.update(b":");
+    inner.update(password);
+    let inner = Zeroizing::new(<[u8; 20]>::from(inner.finalize()));
+    Zeroizing::new(
+        Sha1::new().chain_update(salt.as_bytes()).chain_update(&inner[..]).finalize().into(),
+    )
+}
+
+/// x as an integer at the group's precision.
+fn x_uint(group: &Group, x: &[u8; 20]) -> Zeroizing<BoxedUint> {
+    Zeroizing::new(BoxedUint::from_be_slice_truncated(x, group.bits()))
+}
+
+/// u = H(PAD(A) | PAD(B)) (RFC 5054 section 2.6) for public values as they travel, checked as
+/// the server and the client check them.
+pub fn compute_u_bytes(
+    group: &'static Group,
+    client_public: &[u8],
+    server_public: &[u8],
+) -> Result<[u8; 20], Error> {
+    let a_pub = group.parse_public_value(client_public)?;
+    let b_pub = group.parse_public_value(server_public)?;
+    compute_u(group, &a_pub, &b_pub)
+}
+
+/// u = H(PAD(A) | PAD(B)) (RFC 5054 section 2.6).
+fn compute_u(group: &Group, a_pub: &BoxedUint, b_pub: &BoxedUint) -> Result<[u8; 20], Error> {
+    let u: [u8; 20] =
+        Sha1::new().chain_update(group.pad(a_pub)).chain_update(group.pad(b_pub)).finalize().into();
+    check_scrambler(u)
+}
+
+/// u = 0 would drop the verifier from the server's computation (RFC 2945 section 3).
+fn check_scrambler(u: [u8; 20]) -> Result<[u8; 20], Error> {
+    if u == [0; 20] { Err(Error::ZeroScrambler) } else { Ok(u) }
+}
+
+/// A random private exponent of [`PRIVATE_KEY_LEN`] bytes.
+fn random_private_key() -> Result<Zeroizing<[u8; PRIVATE_KEY_LEN]>, Error> {
+    let mut key = Zeroizing::new([0u8; PRIVATE_KEY_LEN]);
+    getrandom::fill(&mut key[..]).map_err(|_| Error::Rng)?;
+    Ok(key)
+}
+
+fn private_exponent(group: &Group, key: &[u8]) -> Result<Zeroizing<BoxedUint>, Error> {
+    if key.is_empty() || key.len() > PRIVATE_KEY_LEN {
+        return Err(Error::InvalidPrivateKey);
+    }
+    ct::secret(key);
+    Ok(Zeroizing::new(BoxedUint::from_be_slice_truncated(key, group.bits())))
+}
+
+/// A public value (A or B) in minimal big-endian form, as OpenSSL and GnuTLS send it.
+fn public_value_bytes(group: &Group, value: &BoxedUint) -> Box<[u8]> {
+    let padded = group.pad(value);
+    strip_leading_zeros(&padded).into()
+}
+
+/// What the client sends and keeps after one ServerKeyExchange.
+#[derive(Debug)]
+pub struct ClientExchange {
+    /// A, minimal big-endian, for ClientKeyExchange.
+    pub public_key: Box<[u8]>,
+    /// The premaster secret.
+    pub premaster: PremasterSecret,
+}
+
+/// The client's side of one handshake (RFC 5054 section 2.6): everything it needs from one
+/// ServerKeyExchange (group, salt, B) plus the credentials gives A and the premaster secret.
+///
+/// `group` comes from [`Group::from_params`], which enforces the known-groups rule and the
+/// floor. B is checked before any secret is touched.
+pub fn client_exchange(
+    group: &'static Group,
+    username: &Username,
+    password: &[u8],
+    salt: &Salt,
+    server_public: &[u8],
+) -> Result<ClientExchange, Error> {
+    let a = random_private_key()?;
+    client_exchange_with_private_key(group, username, password, salt, server_public, &a[..])
+}
+
+/// [`client_exchange`] with a given private exponent a, for known-answer tests.
+pub fn client_exchange_with_private_key(
+    group: &'static Group,
+    username: &Username,
+    password: &[u8],
+    salt: &Salt,
+    server_public: &[u8],
+    private_key: &[u8],
+) -> Result<ClientExchange, Error> {
+    let b_pub = group.parse_public_value(server_public)?;
+    let a = private_exponent(group, private_key)?;
+    let a_pub = group.g.pow_bounded_exp(&a, PRIVATE_KEY_BITS).retrieve();
+    ct::declassify_uint(&a_pub);
+    let u = compute_u(group, &a_pub, &b_pub)?;
+    let x = x_uint(group, &compute_x(username, password, salt));
+    let premaster = client_premaster(group, &a, &x, &u, &b_pub);
+    Ok(ClientExchange { public_key: public_value_bytes(group, &a_pub), premaster })
+}
+
+/// S = (B - (k * g^x)) ^ (a + (u * x)) % N.
+fn client_premaster(
+    group: &Group,
+    a: &BoxedUint,
+    x: &BoxedUint,
+    u: &[u8; 20],
+    b_pub: &BoxedUint,
+) -> PremasterSecret {
+    let g_x = Zeroizing::new(group.g.pow_bounded_exp(x, HASH_BITS));
+    let k_g_x = Zeroizing::new(group.k.mul(&g_x));
+    let b = BoxedMontyForm::new(b_pub.clone(), &group.params);
+    let base = Zeroizing::new(b.sub(&k_g_x));
+    // a + u*x in a fixed width of 384 bits: no carry can leave it, and the width is public.
+    let widen = |value: &BoxedUint| {
+        let bytes = Zeroizing::new(value.to_be_bytes());
+        Zeroizing::new(BoxedUint::from_be_slice_truncated(
+            &bytes[bytes.len() - PRIVATE_KEY_LEN..],
+            CLIENT_EXPONENT_PRECISION,
+        ))
+    };
+    let u = BoxedUint::from_be_slice_truncated(u, CLIENT_EXPONENT_PRECISION);
+    let exponent = Zeroizing::new(u.wrapping_mul(&*widen(x)).wrapping_add(&*widen(a)));
+    let s = Zeroizing::new(base.pow_bounded_exp(&exponent, CLIENT_EXPONENT_BITS).retrieve());
+    PremasterSecret::from_padded(&Zeroizing::new(group.pad(&s)))
+}
+
+/// The server's side of one handshake (RFC 5054 section 2.5.3 and 2.6).
+///
+/// [`Server::new`] picks b and computes B before the client's A is known, for
+/// ServerKeyExchange; [`Server::premaster`] takes A from ClientKeyExchange.
+pub struct Server {
+    group: &'static Group,
+    v: Zeroizing<BoxedMontyForm>,
+    b: Zeroizing<BoxedUint>,
+    b_pub: BoxedUint,
+    b_pub_bytes: Box<[u8]>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server").field("group", &self.group.bits()).finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Starts the server side for one user's verifier (real, or a fake user's) with a random b.
+    pub fn new(verifier: &Verifier) -> Result<Self, Error> {
+        let b = random_private_key()?;
+        Self::with_private_key(verifier, &b[..])
+    }
+
+    /// [`Server::new`] with a given private exponent b, for known-answer tests.
+    pub fn with_private_key(verifier: &Verifier, private_key: &[u8]) -> Result<Self, Error> {
+        let group = verifier.group;
+        let b = private_exponent(group, private_key)?;
+        let v = Zeroizing::new(BoxedMontyForm::new((*verifier.v).clone(), &group.params));
+        // B = k*v + g^b % N
+        let k_v = Zeroizing::new(group.k.mul(&v));
+        let g_b = Zeroizing::new(group.g.pow_bounded_exp(&b, PRIVATE_KEY_BITS));
+        let b_pub = k_v.add(&g_b).retrieve();
+        ct::declassify_uint(&b_pub);
+        // B = 0 happens with probability about 2^-2048 (k*v = -g^b); a client would reject it.
+        if bool::from(b_pub.is_zero()) {
+            return Err(Error::PublicValueZeroModN);
+        }
+        let b_pub_bytes = public_value_bytes(group, &b_pub);
+        Ok(Self { group, v, b, b_pub, b_pub_bytes })
+    }
+
+    /// The group (N, g) for ServerKeyExchange.
+    pub fn group(&self) -> &'static Group {
+        self.group
+    }
+
+    /// B, minimal big-endian, for ServerKeyExchange.
+    pub fn public_key(&self) -> &[u8] {
+        &self.b_pub_bytes
+    }
+
+    /// Takes A from ClientKeyExchange and gives the premaster secret
+    /// S = (A * v^u) ^ b % N. A is checked before any secret is touched.
+    pub fn premaster(&self, client_public: &[u8]) -> Result<PremasterSecret, Error> {
+        let group = self.group;
+        let a_pub = group.parse_public_value(client_public)?;
+        let u = compute_u(group, &a_pub, &self.b_pub)?;
+        Ok(self.premaster_with_u(&a_pub, &u))
+    }
+
+    fn premaster_with_u(&self, a_pub: &BoxedUint, u: &[u8; 20]) -> PremasterSecret {
+        let group = self.group;
+        let u = BoxedUint::from_be_slice_truncated(u, group.bits());
+        let v_u = Zeroizing::new(self.v.pow_bounded_exp(&u, HASH_BITS));
+        let a = BoxedMontyForm::new(a_pub.clone(), &group.params);
+        let base = Zeroizing::new(a.mul(&v_u));
+        let s = Zeroizing::new(base.pow_bounded_exp(&self.b, PRIVATE_KEY_BITS).retrieve());
+        PremasterSecret::from_padded(&Zeroizing::new(group.pad(&s)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GroupId;
+
+    #[test]
+    fn zero_scrambler_is_rejected() {
+        assert_eq!(check_scrambler([0; 20]), Err(Error::ZeroScrambler));
+        let mut one = [0; 20];
+        one[19] = 1;
+        assert_eq!(check_scrambler(one), Ok(one));
+    }
+
+    #[test]
+    fn premaster_strips_leading_zeros() {
+        assert_eq!(PremasterSecret::from_padded(&[0, 0, 1, 0, 2]).as_bytes(), &[1, 0, 2]);
+        assert_eq!(PremasterSecret::from_padded(&[7, 0]).as_bytes(), &[7, 0]);
+        assert_eq!(PremasterSecret::from_padded(&[0, 0]).as_bytes(), &[] as &[u8]);
+    }
+
+    #[test]
+    fn username_rules() {
+        assert_eq!(Username::new(b""), Err(Error::EmptyUsername));
+        assert_eq!(Username::new(&[b'a'; 256]), Err(Error::UsernameTooLong));
+        assert_eq!(Username::new(b"al\0ice"), Err(Error::UsernameContainsNul));
+        assert!(Username::new(&[b'a'; 255]).is_ok());
+    }
+
+    #[test]
+    fn exponent_width_holds_a_plus_u_x() {
+        // The largest a + u*x: (2^256 - 1) + (2^160 - 1)^2 < 2^321.
+        let max = BoxedUint::from_be_slice_truncated(&[0xff; 20], CLIENT_EXPONENT_PRECISION);
+        let a = BoxedUint::from_be_slice_truncated(&[0xff; 32], CLIENT_EXPONENT_PRECISION);
+        let e = max.wrapping_mul(&max).wrapping_add(&a);
+        assert!(e.bits_vartime() <= CLIENT_EXPONENT_BITS);
+        let _ = GroupId::G1024;
+    }
+}
