@@ -1,0 +1,55 @@
+//! `cargo xtask`: the project's build and test automation.
+//!
+//! Run `cargo xtask --help` for the commands.
+
+mod codegen;
+mod ctgrind;
+mod test;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use xshell::Shell;
+
+#[derive(Parser)]
+#[command(about = "tls-srp build and test automation", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate srp-ffi/include/srp_ffi.h with the pinned cbindgen.
+    Codegen(codegen::Codegen),
+    /// Run client and server under valgrind memcheck with secrets marked undefined.
+    Ctgrind(ctgrind::Ctgrind),
+    /// Run every test: header drift, cargo tests, constant-time check.
+    Test(test::Test),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let sh = Shell::new()?;
+    sh.change_dir(project_root()?);
+    match cli.command {
+        Command::Codegen(cmd) => cmd.run(&sh),
+        Command::Ctgrind(cmd) => cmd.run(&sh),
+        Command::Test(cmd) => cmd.run(&sh),
+    }
+}
+
+/// The workspace root: the parent of this crate's directory.
+pub fn project_root() -> anyhow::Result<PathBuf> {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .with_context(|| format!("{} has no parent directory", manifest_dir.display()))
+}
+
+/// Prints a step heading, so long runs show what they are doing.
+pub fn step(what: &str) {
+    eprintln!("==> {what}");
+}
