@@ -6,6 +6,9 @@
 //! [`declassify`] marks a value the protocol makes public (A, B, the premaster secret's length)
 //! as defined again. `cargo xtask ctgrind` runs client and server under memcheck this way and fails
 //! on any report. Without the feature both functions compile to nothing.
+//!
+//! [`secret`] and [`declassify`] are public for that harness (`examples/ctgrind.rs`); they do
+//! not change any value.
 
 #[cfg(all(feature = "ct-validation", not(target_arch = "x86_64")))]
 compile_error!("the ct-validation feature issues valgrind client requests for x86_64 only");
@@ -45,7 +48,7 @@ mod imp {
 
 /// Marks `bytes` as secret: valgrind memcheck reports any branch or index that depends on them.
 #[inline(always)]
-pub(crate) fn secret(bytes: &[u8]) {
+pub fn secret(bytes: &[u8]) {
     #[cfg(all(feature = "ct-validation", target_arch = "x86_64"))]
     imp::client_request(imp::MAKE_MEM_UNDEFINED, bytes.as_ptr(), bytes.len());
     #[cfg(not(feature = "ct-validation"))]
@@ -54,11 +57,35 @@ pub(crate) fn secret(bytes: &[u8]) {
 
 /// Marks `bytes` as public again: the protocol reveals them (A, B, u, a length).
 #[inline(always)]
-pub(crate) fn declassify(bytes: &[u8]) {
+pub fn declassify(bytes: &[u8]) {
     #[cfg(all(feature = "ct-validation", target_arch = "x86_64"))]
     imp::client_request(imp::MAKE_MEM_DEFINED, bytes.as_ptr(), bytes.len());
     #[cfg(not(feature = "ct-validation"))]
     let _ = bytes;
+}
+
+/// Declassifies a small value held in registers: it goes through memory, is marked public
+/// there, and is read back with a volatile read so that the compiler cannot reuse the register
+/// copy that memcheck still considers secret.
+#[inline(always)]
+pub fn declassify_bool(value: bool) -> bool {
+    let cell = u8::from(value);
+    declassify(core::slice::from_ref(&cell));
+    // SAFETY: `cell` is a live, initialised local.
+    #[allow(unsafe_code)]
+    let read = unsafe { core::ptr::read_volatile(&cell) };
+    read != 0
+}
+
+/// [`declassify_bool`] for a `usize`.
+#[inline(always)]
+pub fn declassify_usize(value: usize) -> usize {
+    let cell = value.to_ne_bytes();
+    declassify(&cell);
+    // SAFETY: `cell` is a live, initialised local.
+    #[allow(unsafe_code)]
+    let read = unsafe { core::ptr::read_volatile(&cell) };
+    usize::from_ne_bytes(read)
 }
 
 /// Marks the limbs of a big integer as secret.

@@ -143,10 +143,12 @@ impl srp_result {
 }
 
 /// Largest N in bytes (8192 bits): a buffer of this size holds any N, A, B or premaster secret.
-pub const SRP_MAX_N_LEN: usize = crate::MAX_N_LEN;
+pub const SRP_MAX_N_LEN: usize = 1024;
+const _: () = assert!(SRP_MAX_N_LEN == crate::MAX_N_LEN);
 
 /// The smallest group accepted by default, in bits.
-pub const SRP_DEFAULT_MIN_BITS: u32 = crate::DEFAULT_MIN_BITS;
+pub const SRP_DEFAULT_MIN_BITS: u32 = 2048;
+const _: () = assert!(SRP_DEFAULT_MIN_BITS == crate::DEFAULT_MIN_BITS);
 
 /// One of the seven RFC 5054 groups. Static: never freed.
 pub struct srp_group {

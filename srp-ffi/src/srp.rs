@@ -207,10 +207,7 @@ impl VerifierRecord {
     /// password and the verifier).
     pub fn check_password(&self, username: &Username, password: &[u8]) -> bool {
         let candidate = Verifier::compute(self.group(), username, password, &self.salt);
-        let equal = candidate.ct_eq(&self.verifier);
-        let flag = [u8::from(equal)];
-        ct::declassify(&flag);
-        flag[0] == 1
+        ct::declassify_bool(candidate.ct_eq(&self.verifier))
     }
 }
 
@@ -236,7 +233,7 @@ impl PremasterSecret {
             still_zero &= usize::from(byte == 0) & 1;
             zeros += still_zero;
         }
-        ct::declassify(&zeros.to_ne_bytes());
+        let zeros = ct::declassify_usize(zeros);
         Self(padded[zeros..].to_vec())
     }
 }
