@@ -4,6 +4,7 @@
 
 mod codegen;
 mod ctgrind;
+mod deps;
 mod test;
 
 use std::path::PathBuf;
