@@ -5,7 +5,9 @@
 mod codegen;
 mod ctgrind;
 mod deps;
+mod nss;
 mod test;
+mod upstream;
 
 use std::path::PathBuf;
 
@@ -26,6 +28,8 @@ enum Command {
     Codegen(codegen::Codegen),
     /// Run client and server under valgrind memcheck with secrets marked undefined.
     Ctgrind(ctgrind::Ctgrind),
+    /// NSS with TLS-SRP: fetch the pinned source, check the patch series, build.
+    Nss(nss::Nss),
     /// Run every test: header drift, cargo tests, constant-time check.
     Test(test::Test),
 }
@@ -37,6 +41,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Codegen(cmd) => cmd.run(&sh),
         Command::Ctgrind(cmd) => cmd.run(&sh),
+        Command::Nss(cmd) => cmd.run(&sh),
         Command::Test(cmd) => cmd.run(&sh),
     }
 }
