@@ -21,6 +21,7 @@ mod fake;
 pub mod ffi;
 mod group;
 mod srp;
+pub mod vfile;
 
 pub use error::{Alert, Error};
 pub use fake::{FakeUsers, MIN_SEED_LEN};

@@ -1,0 +1,476 @@
+//! SRP verifier files: OpenSSL's `srpvfile` and GnuTLS's `tpasswd` with its `tpasswd.conf`.
+//!
+//! - OpenSSL (`openssl srp`, `SRP_VBASE_init`): a TXT_DB file of tab-separated lines with six
+//!   fields. `V <verifier> <salt> <user> <group id> <info>` is a user, `R ...` a revoked user
+//!   (kept in the file, not loaded by servers), `I <N> <g> <id> <unused> <unused>` defines a
+//!   group for later lines. Group ids `1024` ... `8192` name the built-in RFC 5054 groups. Lines
+//!   starting with `#` are comments (not kept when the file is rewritten, as with `openssl srp`);
+//!   a tab inside a field is written as backslash-tab.
+//! - GnuTLS (`srptool`, `gnutls_srp_set_server_credentials_file`): `tpasswd` lines
+//!   `user:verifier:salt:index`, where the index picks a `tpasswd.conf` line `index:N:g`.
+//!
+//! Values are base64 in each tool's variant ([`b64`]); a value is converted, never copied
+//! between formats. A group is admitted only if its (N, g) is exactly an RFC 5054 group.
+//!
+//! Salts: OpenSSL keeps a salt as an integer, so leading zero bytes in the file are dropped,
+//! both when it derives x and when it sends the salt (and `openssl srp` does write 20-byte salts
+//! whose first byte is 0, one user in 256); GnuTLS keeps the salt's bytes. A GnuTLS record whose
+//! salt starts with a zero byte therefore cannot be moved to OpenSSL.
+
+mod atomic;
+pub mod b64;
+mod error;
+mod gnutls;
+mod openssl;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::{Group, GroupId, Username, VerifierRecord};
+
+pub use atomic::write_atomic;
+pub use b64::B64Error;
+pub use error::{Error, ErrorKind, Field};
+
+/// The two verifier-file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// OpenSSL's `srpvfile` (TXT_DB, tab-separated).
+    OpenSsl,
+    /// GnuTLS's `tpasswd` plus `tpasswd.conf` (colon-separated).
+    GnuTls,
+}
+
+impl Format {
+    /// Tells the format from a file's content by its first line that is not empty: OpenSSL lines
+    /// start with `V`, `R` or `I` and a tab (or are `#` comments), GnuTLS lines hold colons and
+    /// no tab. `None` for an empty file or an unrecognisable first line.
+    pub fn detect(content: &[u8]) -> Option<Format> {
+        let line = content.split(|&b| b == b'\n').find(|line| !line.is_empty())?;
+        if line.starts_with(b"#")
+            || (line.len() >= 2 && b"VRI".contains(&line[0]) && line[1] == b'\t')
+        {
+            Some(Format::OpenSsl)
+        } else if line.contains(&b':') && !line.contains(&b'\t') {
+            Some(Format::GnuTls)
+        } else {
+            None
+        }
+    }
+
+    /// `"openssl"` or `"gnutls"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::OpenSsl => "openssl",
+            Self::GnuTls => "gnutls",
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "openssl" => Ok(Self::OpenSsl),
+            "gnutls" => Ok(Self::GnuTls),
+            _ => Err(format!("unknown format {s:?}: expected \"openssl\" or \"gnutls\"")),
+        }
+    }
+}
+
+impl core::fmt::Display for Format {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where GnuTLS's group file sits by default: the `tpasswd` path with `.conf` appended
+/// (`/etc/tpasswd` → `/etc/tpasswd.conf`).
+pub fn default_conf_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".conf");
+    PathBuf::from(name)
+}
+
+/// A group a file defines: an OpenSSL `I` line or a GnuTLS `tpasswd.conf` line.
+#[derive(Debug, Clone)]
+pub struct GroupDef {
+    id: String,
+    group: &'static Group,
+    line: Option<usize>,
+}
+
+impl GroupDef {
+    /// The id (OpenSSL) or the index in decimal (GnuTLS) that user lines refer to.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The RFC 5054 group.
+    pub fn group(&self) -> &'static Group {
+        self.group
+    }
+
+    /// The line it was read from, if it was read from a file.
+    pub fn line(&self) -> Option<usize> {
+        self.line
+    }
+}
+
+/// One user of a verifier file.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    username: Username,
+    record: VerifierRecord,
+    group_id: String,
+    revoked: bool,
+    info: Vec<u8>,
+    line: Option<usize>,
+}
+
+impl Entry {
+    /// The username.
+    pub fn username(&self) -> &Username {
+        &self.username
+    }
+
+    /// Salt, verifier and group.
+    pub fn record(&self) -> &VerifierRecord {
+        &self.record
+    }
+
+    /// The group id (OpenSSL) or index (GnuTLS) the line refers to.
+    pub fn group_id(&self) -> &str {
+        &self.group_id
+    }
+
+    /// Whether this is an OpenSSL `R` (revoked) line: servers do not load it.
+    pub fn is_revoked(&self) -> bool {
+        self.revoked
+    }
+
+    /// OpenSSL's free-form info field (empty for GnuTLS).
+    pub fn info(&self) -> &[u8] {
+        &self.info
+    }
+
+    /// The line it was read from, if it was read from a file.
+    pub fn line(&self) -> Option<usize> {
+        self.line
+    }
+}
+
+/// A parsed verifier file: its users and the groups it defines, in file order.
+///
+/// Lookups see only users a server would load (not OpenSSL's revoked `R` lines). Changes keep
+/// the order of the file: a replaced user keeps its place, a new one goes last.
+#[derive(Debug, Clone)]
+pub struct VerifierDb {
+    format: Format,
+    path: Option<PathBuf>,
+    groups: Vec<GroupDef>,
+    entries: Vec<Entry>,
+}
+
+/// The groups of the `tpasswd.conf` that `srptool --create-conf` (GnuTLS 3.7) writes, by index.
+const SRPTOOL_CONF: [(u32, GroupId); 5] = [
+    (2, GroupId::G1536),
+    (3, GroupId::G2048),
+    (4, GroupId::G3072),
+    (5, GroupId::G4096),
+    (7, GroupId::G8192),
+];
+
+/// The index a group gets when a `tpasswd.conf` needs it and lacks it: GnuTLS's numbering
+/// (older GnuTLS wrote 1 for 1024 bits; 6 is the slot GnuTLS leaves for 6144 bits).
+fn conventional_index(id: GroupId) -> u32 {
+    match id {
+        GroupId::G1024 => 1,
+        GroupId::G1536 => 2,
+        GroupId::G2048 => 3,
+        GroupId::G3072 => 4,
+        GroupId::G4096 => 5,
+        GroupId::G6144 => 6,
+        GroupId::G8192 => 7,
+    }
+}
+
+fn display_user(user: &Username) -> String {
+    String::from_utf8_lossy(user.as_bytes()).into_owned()
+}
+
+impl VerifierDb {
+    /// An empty database. A GnuTLS one starts with the groups `srptool --create-conf` writes
+    /// (indexes 2, 3, 4, 5, 7 for 1536 to 8192 bits); others are added when a user needs them.
+    pub fn new(format: Format) -> Self {
+        let groups = match format {
+            Format::OpenSsl => Vec::new(),
+            Format::GnuTls => SRPTOOL_CONF
+                .iter()
+                .map(|&(index, id)| GroupDef {
+                    id: index.to_string(),
+                    group: id.group(),
+                    line: None,
+                })
+                .collect(),
+        };
+        Self { format, path: None, groups, entries: Vec::new() }
+    }
+
+    /// Parses an OpenSSL `srpvfile`. `path` only names the file in errors.
+    ///
+    /// Rejected, with the line: a wrong number of fields, a type other than `V`, `R`, `I`,
+    /// invalid base64, a group that is not an RFC 5054 group, a group id that nothing defined
+    /// before the line (OpenSSL reads in order and would silently skip the user), a verifier
+    /// that is 0 or not below N, a bad or duplicate username, an unterminated last line (which
+    /// OpenSSL ignores). Salts lose their leading zero bytes, as in OpenSSL.
+    pub fn parse_openssl(path: &Path, content: &[u8]) -> Result<Self, Error> {
+        openssl::parse(path, content)
+    }
+
+    /// Parses a GnuTLS `tpasswd` with its `tpasswd.conf`. The paths only name the files in
+    /// errors.
+    pub fn parse_gnutls(
+        path: &Path,
+        content: &[u8],
+        conf_path: &Path,
+        conf: &[u8],
+    ) -> Result<Self, Error> {
+        let groups = gnutls::parse_conf(conf_path, conf)?;
+        gnutls::parse(path, content, groups)
+    }
+
+    /// An empty GnuTLS database whose groups come from an existing `tpasswd.conf`.
+    pub fn parse_gnutls_conf(conf_path: &Path, conf: &[u8]) -> Result<Self, Error> {
+        let groups = gnutls::parse_conf(conf_path, conf)?;
+        Ok(Self { format: Format::GnuTls, path: None, groups, entries: Vec::new() })
+    }
+
+    /// Reads a verifier file. `format` `None` tells it from the content (an error for an empty
+    /// file). For GnuTLS, `conf` names the group file, by default `path` + `.conf`.
+    pub fn load(path: &Path, format: Option<Format>, conf: Option<&Path>) -> Result<Self, Error> {
+        let content = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let format = match format {
+            Some(format) => format,
+            None => Format::detect(&content)
+                .ok_or_else(|| Error::new(Some(path), None, ErrorKind::UnknownFormat))?,
+        };
+        match format {
+            Format::OpenSsl => Self::parse_openssl(path, &content),
+            Format::GnuTls => {
+                let conf_path = conf.map_or_else(|| default_conf_path(path), Path::to_path_buf);
+                let conf = std::fs::read(&conf_path).map_err(|e| Error::io(&conf_path, e))?;
+                Self::parse_gnutls(path, &content, &conf_path, &conf)
+            }
+        }
+    }
+
+    /// The file's format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The path it was read from or last saved to, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The record of a user a server would load (not a revoked one).
+    pub fn get(&self, username: &Username) -> Option<&VerifierRecord> {
+        self.entry(username).filter(|e| !e.revoked).map(|e| &e.record)
+    }
+
+    /// The entry of a user, revoked or not.
+    pub fn entry(&self, username: &Username) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.username == *username)
+    }
+
+    /// Every entry, in file order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The usernames a server would load, in file order.
+    pub fn usernames(&self) -> impl Iterator<Item = &Username> {
+        self.entries.iter().filter(|e| !e.revoked).map(|e| &e.username)
+    }
+
+    /// The number of entries, revoked ones included.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The groups the file defines (OpenSSL `I` lines, GnuTLS `tpasswd.conf` lines).
+    pub fn groups(&self) -> &[GroupDef] {
+        &self.groups
+    }
+
+    /// Adds a user. Fails if the user exists (remove it first); an OpenSSL revoked entry of the
+    /// same name is replaced.
+    pub fn add(&mut self, username: Username, record: VerifierRecord) -> Result<(), Error> {
+        if self.get(&username).is_some() {
+            return Err(self.error(ErrorKind::UserExists(display_user(&username))));
+        }
+        self.insert(username, record).map(|_| ())
+    }
+
+    /// Adds a user or replaces its record (in place, as a valid user), returning the old entry.
+    /// Fails if the record cannot be stored in this format unchanged.
+    pub fn insert(
+        &mut self,
+        username: Username,
+        record: VerifierRecord,
+    ) -> Result<Option<Entry>, Error> {
+        self.check_representable(&username, &record)?;
+        let group_id = self.group_id_for(record.group());
+        let position = self.entries.iter().position(|e| e.username == username);
+        let info = position.map(|i| self.entries[i].info.clone()).unwrap_or_default();
+        let entry = Entry { username, record, group_id, revoked: false, info, line: None };
+        Ok(match position {
+            Some(i) => Some(std::mem::replace(&mut self.entries[i], entry)),
+            None => {
+                self.entries.push(entry);
+                None
+            }
+        })
+    }
+
+    /// Removes a user (revoked or not), returning its entry.
+    pub fn remove(&mut self, username: &Username) -> Option<Entry> {
+        let position = self.entries.iter().position(|e| e.username == *username)?;
+        Some(self.entries.remove(position))
+    }
+
+    /// The same users in another format (revoked entries are left out; OpenSSL's info field
+    /// is kept only between OpenSSL files). Fails for a record the target cannot store, such as
+    /// a GnuTLS salt with a leading zero byte going to OpenSSL.
+    pub fn convert(&self, format: Format) -> Result<VerifierDb, Error> {
+        let mut target = VerifierDb::new(format);
+        self.convert_into(&mut target)?;
+        Ok(target)
+    }
+
+    /// Adds this database's users (not revoked ones) to `target`, which may already define
+    /// groups (an existing `tpasswd.conf`) or hold users (then a user in both is an error).
+    pub fn convert_into(&self, target: &mut VerifierDb) -> Result<(), Error> {
+        for entry in self.entries.iter().filter(|e| !e.revoked) {
+            target.add(entry.username.clone(), entry.record.clone())?;
+            if target.format == Format::OpenSsl {
+                if let Some(new) = target.entries.iter_mut().find(|e| e.username == entry.username)
+                {
+                    new.info = entry.info.clone();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The main file's content: the OpenSSL `srpvfile` or the GnuTLS `tpasswd`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self.format {
+            Format::OpenSsl => openssl::serialize(&self.groups, &self.entries),
+            Format::GnuTls => gnutls::serialize(&self.entries),
+        }
+    }
+
+    /// The GnuTLS `tpasswd.conf` content (`None` for OpenSSL, whose groups are in the file).
+    pub fn conf_bytes(&self) -> Option<Vec<u8>> {
+        match self.format {
+            Format::OpenSsl => None,
+            Format::GnuTls => Some(gnutls::serialize_conf(&self.groups)),
+        }
+    }
+
+    /// Writes the file atomically ([`write_atomic`]); for GnuTLS first the group file (`conf`,
+    /// by default `path` + `.conf`), so that `tpasswd` never refers to a missing index.
+    pub fn save(&mut self, path: &Path, conf: Option<&Path>) -> Result<(), Error> {
+        if let Some(conf_bytes) = self.conf_bytes() {
+            let conf_path = conf.map_or_else(|| default_conf_path(path), Path::to_path_buf);
+            write_atomic(&conf_path, &conf_bytes).map_err(|e| Error::io(&conf_path, e))?;
+        }
+        write_atomic(path, &self.to_bytes()).map_err(|e| Error::io(path, e))?;
+        self.path = Some(path.to_path_buf());
+        Ok(())
+    }
+
+    fn error(&self, kind: ErrorKind) -> Error {
+        Error::new(self.path.as_deref(), None, kind)
+    }
+
+    /// Checks that writing `record` in this format and reading it back gives the same record.
+    fn check_representable(
+        &self,
+        username: &Username,
+        record: &VerifierRecord,
+    ) -> Result<(), Error> {
+        let reason = match self.format {
+            Format::OpenSsl => openssl::unrepresentable(username, record),
+            Format::GnuTls => gnutls::unrepresentable(username),
+        };
+        match reason {
+            Some(reason) => Err(self.error(ErrorKind::Unrepresentable {
+                user: display_user(username),
+                reason: reason.to_owned(),
+            })),
+            None => Ok(()),
+        }
+    }
+
+    /// The id a new line uses for `group`: OpenSSL's built-in id; for GnuTLS an index of the
+    /// conf that has the group, else a new one.
+    fn group_id_for(&mut self, group: &'static Group) -> String {
+        if self.format == Format::OpenSsl {
+            return group.bits().to_string();
+        }
+        if let Some(def) = self.groups.iter().find(|def| def.group == group) {
+            return def.id.clone();
+        }
+        let used: Vec<u32> = self.groups.iter().filter_map(|def| def.id.parse().ok()).collect();
+        let conventional = conventional_index(group.id());
+        let index = if used.contains(&conventional) {
+            used.iter().max().map_or(1, |max| max.saturating_add(1))
+        } else {
+            conventional
+        };
+        let id = index.to_string();
+        self.groups.push(GroupDef { id: id.clone(), group, line: None });
+        id
+    }
+}
+
+/// Checks a username read from a file, mapping the core's errors to file errors.
+fn check_username(bytes: &[u8]) -> Result<Username, ErrorKind> {
+    Username::new(bytes).map_err(|e| match e {
+        crate::Error::EmptyUsername => ErrorKind::EmptyUsername,
+        crate::Error::UsernameTooLong => ErrorKind::UsernameTooLong,
+        _ => ErrorKind::UsernameByte(0),
+    })
+}
+
+/// The bit length of a big-endian integer.
+fn bit_len(bytes: &[u8]) -> usize {
+    match bytes.iter().position(|&b| b != 0) {
+        Some(first) => (bytes.len() - first) * 8 - bytes[first].leading_zeros() as usize,
+        None => 0,
+    }
+}
+
+/// Splits a file into numbered lines; the bool says whether the line ended with a newline.
+fn lines(content: &[u8]) -> impl Iterator<Item = (usize, &[u8], bool)> {
+    let ends_with_newline = content.last() == Some(&b'\n');
+    let mut parts: Vec<&[u8]> = content.split(|&b| b == b'\n').collect();
+    if ends_with_newline || content.is_empty() {
+        parts.pop();
+    }
+    let count = parts.len();
+    parts
+        .into_iter()
+        .enumerate()
+        .map(move |(i, line)| (i + 1, line, ends_with_newline || i + 1 < count))
+}

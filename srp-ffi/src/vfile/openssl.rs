@@ -1,0 +1,222 @@
+//! OpenSSL's `srpvfile`: TXT_DB lines of six tab-separated fields.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::b64::{decode_openssl, encode_openssl};
+use super::{Entry, Error, ErrorKind, Field, GroupDef, VerifierDb, bit_len, check_username, lines};
+use crate::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
+
+/// TXT_DB's field count for SRP files (`DB_NUMBER`).
+const FIELDS: usize = 6;
+
+/// Splits a line into fields as `TXT_DB_read` does: a tab separates fields unless it follows a
+/// backslash, in which case the backslash is dropped and the tab kept.
+fn split_fields(line: &[u8]) -> Vec<Vec<u8>> {
+    let mut fields = Vec::new();
+    let mut field = Vec::new();
+    let mut escaped = false;
+    for &byte in line {
+        if byte == b'\t' {
+            if escaped {
+                field.pop();
+                field.push(b'\t');
+                escaped = false;
+            } else {
+                fields.push(std::mem::take(&mut field));
+            }
+            continue;
+        }
+        escaped = byte == b'\\';
+        field.push(byte);
+    }
+    fields.push(field);
+    fields
+}
+
+fn decode(field: Field, text: &[u8]) -> Result<Vec<u8>, ErrorKind> {
+    decode_openssl(text).map_err(|problem| ErrorKind::Base64 { field, problem })
+}
+
+fn builtin(id: &[u8]) -> Option<GroupId> {
+    let bits: u32 = std::str::from_utf8(id).ok()?.parse().ok()?;
+    // Only the exact decimal spellings OpenSSL's `SRP_get_default_gN` compares with.
+    GroupId::from_bits(bits).filter(|g| g.bits().to_string().as_bytes() == id)
+}
+
+pub(super) fn parse(path: &Path, content: &[u8]) -> Result<VerifierDb, Error> {
+    struct Row {
+        line: usize,
+        fields: Vec<Vec<u8>>,
+    }
+    let mut rows = Vec::new();
+    for (line, raw, terminated) in lines(content) {
+        let err = |kind| Error::at(path, line, kind);
+        if raw.contains(&0) {
+            return Err(err(ErrorKind::NulByte));
+        }
+        if !terminated {
+            return Err(err(ErrorKind::MissingNewline));
+        }
+        if raw.first() == Some(&b'#') {
+            continue;
+        }
+        let fields = split_fields(raw);
+        if fields.len() != FIELDS {
+            return Err(err(ErrorKind::FieldCount { expected: FIELDS, found: fields.len() }));
+        }
+        if !matches!(fields[0].as_slice(), b"V" | b"R" | b"I") {
+            let found = String::from_utf8_lossy(&fields[0]).into_owned();
+            return Err(err(ErrorKind::UnknownLineType(found)));
+        }
+        rows.push(Row { line, fields });
+    }
+
+    // Group lines first: OpenSSL resolves a user's group among the `I` lines read so far, so
+    // knowing all of them lets an error say that a definition comes too late.
+    let mut groups: Vec<GroupDef> = Vec::new();
+    for row in rows.iter().filter(|r| r.fields[0] == b"I") {
+        let err = |kind| Error::at(path, row.line, kind);
+        let id_bytes = &row.fields[3];
+        if id_bytes.is_empty() {
+            return Err(err(ErrorKind::EmptyGroupId));
+        }
+        let id = String::from_utf8_lossy(id_bytes).into_owned();
+        let n = decode(Field::Modulus, &row.fields[1]).map_err(err)?;
+        let g = decode(Field::Generator, &row.fields[2]).map_err(err)?;
+        let group = Group::from_params(&n, &g, 0)
+            .map_err(|_| err(ErrorKind::NotRfc5054Group { id: id.clone(), bits: bit_len(&n) }))?;
+        if let Some(first) = groups.iter().find(|def| def.id.as_bytes() == id_bytes.as_slice()) {
+            return Err(err(ErrorKind::DuplicateGroup { id, first_line: first.line.unwrap_or(0) }));
+        }
+        if let Some(builtin) = builtin(id_bytes) {
+            if builtin != group.id() {
+                return Err(err(ErrorKind::GroupIdConflict { id, bits: group.bits() }));
+            }
+        }
+        groups.push(GroupDef { id, group, line: Some(row.line) });
+    }
+
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut seen: HashMap<Username, usize> = HashMap::new();
+    for row in rows.iter().filter(|r| r.fields[0] != b"I") {
+        let err = |kind| Error::at(path, row.line, kind);
+        // Every row has exactly FIELDS fields (checked above).
+        let [_, verifier, salt, user, group_id, info] = &row.fields[..] else {
+            unreachable!("rows have exactly {FIELDS} fields");
+        };
+        let username = check_username(user).map_err(err)?;
+        if let Some(&first_line) = seen.get(&username) {
+            let user = String::from_utf8_lossy(user).into_owned();
+            return Err(err(ErrorKind::DuplicateUser { user, first_line }));
+        }
+        let id = String::from_utf8_lossy(group_id).into_owned();
+        let defined = groups.iter().find(|def| def.id.as_bytes() == group_id.as_slice());
+        let group = match defined {
+            Some(def) if def.line < Some(row.line) => def.group,
+            _ => match builtin(group_id) {
+                Some(builtin) => builtin.group(),
+                None => {
+                    let hint = match defined {
+                        Some(def) => Some(format!(
+                            "its I line {} comes later; OpenSSL reads the file in order and \
+                             would skip this user",
+                            def.line.unwrap_or(0)
+                        )),
+                        None if group_id == b"*" => Some(
+                            "`openssl srp -add -gn ID` writes \"*\" for a group from an I line; \
+                             OpenSSL cannot load such a user: add it again with a built-in \
+                             group"
+                                .to_owned(),
+                        ),
+                        None => Some(
+                            "expected an I line id or a built-in id: 1024, 1536, 2048, 3072, \
+                             4096, 6144, 8192"
+                                .to_owned(),
+                        ),
+                    };
+                    return Err(err(ErrorKind::UnknownGroup { id, hint }));
+                }
+            },
+        };
+        let v = decode(Field::Verifier, verifier).map_err(err)?;
+        let verifier = Verifier::from_bytes(group, &v)
+            .map_err(|_| err(ErrorKind::VerifierOutOfRange { bits: group.bits() }))?;
+        let s = decode(Field::Salt, salt).map_err(err)?;
+        // OpenSSL loads the salt into a BIGNUM: leading zero bytes are gone.
+        let s = crate::group::strip_leading_zeros(&s);
+        let salt = Salt::new(s).map_err(|_| err(ErrorKind::SaltLength(s.len())))?;
+        seen.insert(username.clone(), row.line);
+        entries.push(Entry {
+            username,
+            record: VerifierRecord { salt, verifier },
+            group_id: id,
+            revoked: row.fields[0] == b"R",
+            info: info.clone(),
+            line: Some(row.line),
+        });
+    }
+    Ok(VerifierDb {
+        format: super::Format::OpenSsl,
+        path: Some(path.to_path_buf()),
+        groups,
+        entries,
+    })
+}
+
+/// Why OpenSSL would read back a different record, if it would.
+pub(super) fn unrepresentable(
+    username: &Username,
+    record: &VerifierRecord,
+) -> Option<&'static str> {
+    let user = username.as_bytes();
+    if user.contains(&b'\n') {
+        Some("its username holds a newline")
+    } else if user.ends_with(b"\\") {
+        Some("its username ends with a backslash, which TXT_DB would read as escaping the next tab")
+    } else if record.salt.as_bytes().first() == Some(&0) {
+        Some(
+            "its salt starts with a zero byte, which OpenSSL drops (it keeps salts as integers), \
+             so the password would no longer match; set the password again",
+        )
+    } else {
+        None
+    }
+}
+
+fn push_field(out: &mut Vec<u8>, field: &[u8]) {
+    for &byte in field {
+        if byte == b'\t' {
+            out.push(b'\\');
+        }
+        out.push(byte);
+    }
+}
+
+/// Writes the groups' `I` lines first, then the users, as `TXT_DB_write` would.
+pub(super) fn serialize(groups: &[GroupDef], entries: &[Entry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for def in groups {
+        out.extend_from_slice(b"I\t");
+        out.extend_from_slice(encode_openssl(def.group.n_bytes()).as_bytes());
+        out.push(b'\t');
+        out.extend_from_slice(encode_openssl(def.group.g_bytes()).as_bytes());
+        out.push(b'\t');
+        push_field(&mut out, def.id.as_bytes());
+        out.extend_from_slice(b"\t\t\n");
+    }
+    for entry in entries {
+        out.extend_from_slice(if entry.revoked { b"R\t" } else { b"V\t" });
+        out.extend_from_slice(encode_openssl(&entry.record.verifier.to_bytes()).as_bytes());
+        out.push(b'\t');
+        out.extend_from_slice(encode_openssl(entry.record.salt.as_bytes()).as_bytes());
+        out.push(b'\t');
+        push_field(&mut out, entry.username.as_bytes());
+        out.push(b'\t');
+        push_field(&mut out, entry.group_id.as_bytes());
+        out.push(b'\t');
+        push_field(&mut out, &entry.info);
+        out.push(b'\n');
+    }
+    out
+}
