@@ -110,6 +110,15 @@ enum srp_result
    * The system random number generator failed (alert `internal_error`).
    */
   SRP_RESULT_RNG = 9124,
+  /**
+   * A verifier file could not be read (alert `internal_error`).
+   */
+  SRP_RESULT_VERIFIER_FILE_IO = 9130,
+  /**
+   * A verifier file is malformed; the message names the file, line and problem (alert
+   * `internal_error`).
+   */
+  SRP_RESULT_VERIFIER_FILE_INVALID = 9131,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -134,6 +143,12 @@ typedef struct srp_group srp_group;
  * The server side of one handshake: holds b and B. Free with `srp_server_free`.
  */
 typedef struct srp_server srp_server;
+
+/**
+ * An OpenSSL `srpvfile` or GnuTLS `tpasswd` file loaded into memory. Free with
+ * `srp_verifier_file_free`.
+ */
+typedef struct srp_verifier_file srp_verifier_file;
 
 /**
  * A server's record for one user: group, salt and verifier. Free with
@@ -385,6 +400,59 @@ srp_result srp_server_premaster(const srp_server *server,
  * `server` is NULL or live, and not used afterwards.
  */
 void srp_server_free(srp_server *server);
+
+/**
+ * Loads an OpenSSL `srpvfile` or a GnuTLS `tpasswd` file (told apart by their content; for
+ * GnuTLS the groups come from `path` + `.conf`). Every line is checked: groups must be RFC 5054
+ * groups, verifiers in [1, N). On failure, when `message` is not NULL, a NUL-terminated
+ * description naming the file, the line and the problem is written there (truncated to
+ * `message_capacity`); the result is `SRP_RESULT_VERIFIER_FILE_IO` or
+ * `SRP_RESULT_VERIFIER_FILE_INVALID`.
+ *
+ * # Safety
+ * `path` is a NUL-terminated string; `message` is NULL or has `message_capacity` writable
+ * bytes; `out` is writable.
+ */
+srp_result srp_verifier_file_load(const char *path,
+                                  char *message,
+                                  size_t message_capacity,
+                                  srp_verifier_file **out);
+
+/**
+ * Looks up a user's record (a copy, free it with `srp_verifier_record_free`). For a username
+ * the file does not hold (or holds as revoked): with `fake_users`, that user's fake record, so
+ * the handshake goes on and fails at Finished as for a wrong password; with `fake_users` NULL,
+ * `SRP_RESULT_UNKNOWN_USER` (alert `unknown_psk_identity`).
+ *
+ * # Safety
+ * `file` is live; `fake_users` is NULL or live; the buffer is valid; `out` is writable.
+ */
+srp_result srp_verifier_file_lookup(const srp_verifier_file *file,
+                                    const uint8_t *username,
+                                    size_t username_len,
+                                    const srp_fake_users *fake_users,
+                                    srp_verifier_record **out);
+
+/**
+ * Creates fake users that look like the file's real ones: in the group most of its users are
+ * in and with the salt length most of them have (3072 bits and 20 bytes for an empty file),
+ * derived from `seed` (at least 16 secret bytes that persist across restarts).
+ *
+ * # Safety
+ * `file` is live; the buffer is valid; `out` is writable.
+ */
+srp_result srp_verifier_file_fake_users(const srp_verifier_file *file,
+                                        const uint8_t *seed,
+                                        size_t seed_len,
+                                        srp_fake_users **out);
+
+/**
+ * Frees a loaded verifier file (and wipes its verifiers). NULL does nothing.
+ *
+ * # Safety
+ * `file` is NULL or live, and not used afterwards.
+ */
+void srp_verifier_file_free(srp_verifier_file *file);
 
 #ifdef __cplusplus
 }  // extern "C"

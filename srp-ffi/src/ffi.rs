@@ -14,9 +14,11 @@
 #![allow(unsafe_code)]
 #![allow(non_camel_case_types)]
 
-use core::ffi::c_char;
+use core::ffi::{CStr, c_char};
+use std::os::unix::ffi::OsStrExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::vfile::{ErrorKind, VerifierDb};
 use crate::{
     Error, FakeUsers, Group, Salt, Server, Username, Verifier, VerifierRecord, client_exchange,
 };
@@ -64,6 +66,11 @@ pub enum srp_result {
     SRP_RESULT_UNKNOWN_USER = 9123,
     /// The system random number generator failed (alert `internal_error`).
     SRP_RESULT_RNG = 9124,
+    /// A verifier file could not be read (alert `internal_error`).
+    SRP_RESULT_VERIFIER_FILE_IO = 9130,
+    /// A verifier file is malformed; the message names the file, line and problem (alert
+    /// `internal_error`).
+    SRP_RESULT_VERIFIER_FILE_INVALID = 9131,
 }
 
 use srp_result::*;
@@ -113,7 +120,9 @@ impl srp_result {
             SRP_RESULT_OK
             | SRP_RESULT_NULL_PARAMETER
             | SRP_RESULT_PANIC
-            | SRP_RESULT_BUFFER_TOO_SMALL => return None,
+            | SRP_RESULT_BUFFER_TOO_SMALL
+            | SRP_RESULT_VERIFIER_FILE_IO
+            | SRP_RESULT_VERIFIER_FILE_INVALID => return None,
         })
     }
 
@@ -138,6 +147,8 @@ impl srp_result {
             SRP_RESULT_SEED_TOO_SHORT => c"SRP_RESULT_SEED_TOO_SHORT",
             SRP_RESULT_UNKNOWN_USER => c"SRP_RESULT_UNKNOWN_USER",
             SRP_RESULT_RNG => c"SRP_RESULT_RNG",
+            SRP_RESULT_VERIFIER_FILE_IO => c"SRP_RESULT_VERIFIER_FILE_IO",
+            SRP_RESULT_VERIFIER_FILE_INVALID => c"SRP_RESULT_VERIFIER_FILE_INVALID",
         }
     }
 }
@@ -164,6 +175,12 @@ pub struct srp_verifier_record {
 /// Derives fake records for unknown usernames (RFC 5054 section 2.5.1.3). Free with
 /// `srp_fake_users_free`.
 pub struct srp_fake_users {
+    _private: [u8; 0],
+}
+
+/// An OpenSSL `srpvfile` or GnuTLS `tpasswd` file loaded into memory. Free with
+/// `srp_verifier_file_free`.
+pub struct srp_verifier_file {
     _private: [u8; 0],
 }
 
@@ -269,7 +286,7 @@ pub extern "C" fn srp_result_alert(result: u32) -> u8 {
 }
 
 fn result_from_u32(value: u32) -> Option<srp_result> {
-    const ALL: [srp_result; 19] = [
+    const ALL: [srp_result; 21] = [
         SRP_RESULT_OK,
         SRP_RESULT_NULL_PARAMETER,
         SRP_RESULT_PANIC,
@@ -289,6 +306,8 @@ fn result_from_u32(value: u32) -> Option<srp_result> {
         SRP_RESULT_SEED_TOO_SHORT,
         SRP_RESULT_UNKNOWN_USER,
         SRP_RESULT_RNG,
+        SRP_RESULT_VERIFIER_FILE_IO,
+        SRP_RESULT_VERIFIER_FILE_INVALID,
     ];
     ALL.into_iter().find(|r| *r as u32 == value)
 }
@@ -777,6 +796,167 @@ pub unsafe extern "C" fn srp_server_free(server: *mut srp_server) {
         if !server.is_null() {
             // SAFETY: came from `srp_server_new` and is freed once.
             drop(unsafe { Box::from_raw(server.cast::<Server>()) });
+        }
+    })
+}
+
+/// Loads an OpenSSL `srpvfile` or a GnuTLS `tpasswd` file (told apart by their content; for
+/// GnuTLS the groups come from `path` + `.conf`). Every line is checked: groups must be RFC 5054
+/// groups, verifiers in [1, N). On failure, when `message` is not NULL, a NUL-terminated
+/// description naming the file, the line and the problem is written there (truncated to
+/// `message_capacity`); the result is `SRP_RESULT_VERIFIER_FILE_IO` or
+/// `SRP_RESULT_VERIFIER_FILE_INVALID`.
+///
+/// # Safety
+/// `path` is a NUL-terminated string; `message` is NULL or has `message_capacity` writable
+/// bytes; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn srp_verifier_file_load(
+    path: *const c_char,
+    message: *mut c_char,
+    message_capacity: usize,
+    out: *mut *mut srp_verifier_file,
+) -> srp_result {
+    boundary(|| {
+        if path.is_null() || out.is_null() {
+            return SRP_RESULT_NULL_PARAMETER;
+        }
+        // SAFETY: the caller guarantees a NUL-terminated string.
+        let path = std::path::Path::new(std::ffi::OsStr::from_bytes(
+            unsafe { CStr::from_ptr(path) }.to_bytes(),
+        ));
+        match VerifierDb::load(path, None, None) {
+            Ok(db) => {
+                // SAFETY: `out` was checked for NULL.
+                unsafe { *out = Box::into_raw(Box::new(db)).cast() };
+                SRP_RESULT_OK
+            }
+            Err(error) => {
+                // SAFETY: the caller guarantees the message buffer.
+                unsafe { write_message(&error.to_string(), message, message_capacity) };
+                match error.kind() {
+                    ErrorKind::Io(_) => SRP_RESULT_VERIFIER_FILE_IO,
+                    _ => SRP_RESULT_VERIFIER_FILE_INVALID,
+                }
+            }
+        }
+    })
+}
+
+/// Writes `text` NUL-terminated into `out`, truncated to fit.
+///
+/// # Safety
+/// `out` is NULL or has `capacity` writable bytes.
+unsafe fn write_message(text: &str, out: *mut c_char, capacity: usize) {
+    if out.is_null() || capacity == 0 {
+        return;
+    }
+    let len = text.len().min(capacity - 1);
+    // SAFETY: `len + 1 <= capacity` bytes are written.
+    unsafe {
+        core::ptr::copy_nonoverlapping(text.as_ptr(), out.cast::<u8>(), len);
+        *out.add(len) = 0;
+    }
+}
+
+/// # Safety
+/// `ptr` is NULL or a live file.
+unsafe fn verifier_file_ref<'a>(ptr: *const srp_verifier_file) -> Option<&'a VerifierDb> {
+    // SAFETY: the caller guarantees the pointer.
+    unsafe { ptr.cast::<VerifierDb>().as_ref() }
+}
+
+/// Looks up a user's record (a copy, free it with `srp_verifier_record_free`). For a username
+/// the file does not hold (or holds as revoked): with `fake_users`, that user's fake record, so
+/// the handshake goes on and fails at Finished as for a wrong password; with `fake_users` NULL,
+/// `SRP_RESULT_UNKNOWN_USER` (alert `unknown_psk_identity`).
+///
+/// # Safety
+/// `file` is live; `fake_users` is NULL or live; the buffer is valid; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn srp_verifier_file_lookup(
+    file: *const srp_verifier_file,
+    username: *const u8,
+    username_len: usize,
+    fake_users: *const srp_fake_users,
+    out: *mut *mut srp_verifier_record,
+) -> srp_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees the pointers and the buffer.
+        let (db, username, fake) = unsafe {
+            (
+                non_null!(verifier_file_ref(file)),
+                non_null!(input(username, username_len)),
+                fake_users.cast::<FakeUsers>().as_ref(),
+            )
+        };
+        if out.is_null() {
+            return SRP_RESULT_NULL_PARAMETER;
+        }
+        let username = try_ffi!(Username::new(username));
+        let record = match (db.get(&username), fake) {
+            (Some(record), _) => record.clone(),
+            (None, Some(fake)) => fake.record(&username),
+            (None, None) => return SRP_RESULT_UNKNOWN_USER,
+        };
+        // SAFETY: `out` was checked for NULL.
+        unsafe { *out = record_into_ptr(record) };
+        SRP_RESULT_OK
+    })
+}
+
+/// Creates fake users that look like the file's real ones: in the group most of its users are
+/// in and with the salt length most of them have (3072 bits and 20 bytes for an empty file),
+/// derived from `seed` (at least 16 secret bytes that persist across restarts).
+///
+/// # Safety
+/// `file` is live; the buffer is valid; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn srp_verifier_file_fake_users(
+    file: *const srp_verifier_file,
+    seed: *const u8,
+    seed_len: usize,
+    out: *mut *mut srp_fake_users,
+) -> srp_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees the pointer and the buffer.
+        let (db, seed) =
+            unsafe { (non_null!(verifier_file_ref(file)), non_null!(input(seed, seed_len))) };
+        if out.is_null() {
+            return SRP_RESULT_NULL_PARAMETER;
+        }
+        let records = || db.usernames().filter_map(|user| db.get(user));
+        let group = most_common(records().map(|r| r.group().id()))
+            .map_or(crate::GroupId::G3072.group(), crate::GroupId::group);
+        let salt_len = most_common(records().map(|r| r.salt.as_bytes().len()))
+            .unwrap_or(crate::DEFAULT_SALT_LEN);
+        let fake = try_ffi!(FakeUsers::new(seed, group, salt_len));
+        // SAFETY: `out` was checked for NULL.
+        unsafe { *out = Box::into_raw(Box::new(fake)).cast() };
+        SRP_RESULT_OK
+    })
+}
+
+/// The value that occurs most often (the smallest of those tied), if any.
+fn most_common<T: Ord + Copy>(values: impl Iterator<Item = T>) -> Option<T> {
+    let mut counts = std::collections::BTreeMap::new();
+    for value in values {
+        *counts.entry(value).or_insert(0usize) += 1;
+    }
+    let max = counts.values().copied().max()?;
+    counts.into_iter().find(|&(_, count)| count == max).map(|(value, _)| value)
+}
+
+/// Frees a loaded verifier file (and wipes its verifiers). NULL does nothing.
+///
+/// # Safety
+/// `file` is NULL or live, and not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn srp_verifier_file_free(file: *mut srp_verifier_file) {
+    boundary_or((), || {
+        if !file.is_null() {
+            // SAFETY: came from `srp_verifier_file_load` and is freed once.
+            drop(unsafe { Box::from_raw(file.cast::<VerifierDb>()) });
         }
     })
 }

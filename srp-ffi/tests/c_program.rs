@@ -1,9 +1,37 @@
 //! Builds the static library and a C program that uses it through `include/srp_ffi.h` alone,
 //! then runs the program: a full client/server exchange in three groups and every bad-input
-//! case of the C face.
+//! case of the C face, including verifier files made by the real `openssl srp` and `srptool`.
+
+#[path = "vfile_support/mod.rs"]
+mod vfile_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The credentials exchange.c uses for verifier files.
+const USER: &str = "alice";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Makes the verifier files the C program reads: one by `openssl srp` (3072-bit group), one by
+/// `srptool` (index 3: 2048 bits), and an OpenSSL file whose line 2 is malformed.
+fn make_verifier_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).expect("creating the verifier file directory");
+    let openssl = dir.join("srpvfile");
+    let gnutls = dir.join("tpasswd");
+    let conf = dir.join("tpasswd.conf");
+    let bad = dir.join("bad-srpvfile");
+    for path in [&openssl, &gnutls, &conf] {
+        let _ = std::fs::remove_file(path);
+    }
+    std::fs::write(&openssl, "").expect("creating the OpenSSL verifier file");
+    vfile_support::openssl_add(&openssl, "3072", USER, PASSWORD);
+    vfile_support::srptool_create_conf(&conf);
+    vfile_support::srptool_add(&gnutls, &conf, 3, USER, PASSWORD);
+    let mut text = std::fs::read_to_string(&openssl).expect("reading the OpenSSL verifier file");
+    text.push_str("V\tnot base64!\tsalt\tbob\t3072\t\n");
+    std::fs::write(&bad, text).expect("writing the malformed verifier file");
+    vec![openssl, gnutls, bad]
+}
 
 /// Builds `libsrp_ffi.a` in a target directory of its own, returning the archive and the
 /// native libraries rustc says a C program must link with it.
@@ -38,7 +66,7 @@ fn compile_c_program(name: &str, archive: &Path, native_libs: &[String], out_dir
         .flags(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"])
         .get_compiler();
     let exe = out_dir.join(name);
-    let status = compiler
+    let output = compiler
         .to_command()
         .arg("-I")
         .arg(manifest_dir.join("include"))
@@ -47,9 +75,13 @@ fn compile_c_program(name: &str, archive: &Path, native_libs: &[String], out_dir
         .args(native_libs)
         .arg("-o")
         .arg(&exe)
-        .status()
+        .output()
         .expect("running the C compiler");
-    assert!(status.success(), "compiling tests/c/{name}.c failed");
+    assert!(
+        output.status.success(),
+        "compiling tests/c/{name}.c failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     exe
 }
 
@@ -58,9 +90,11 @@ fn c_program_runs_exchange_and_bad_inputs_through_the_header() {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let (archive, native_libs) = build_static_library(&tmp.join("c-api"));
     let exe = compile_c_program("exchange", &archive, &native_libs, tmp);
-    let output = Command::new(&exe).output().expect("running the C program");
+    let files = make_verifier_files(&tmp.join("c-api-files"));
+    let output = Command::new(&exe).args(&files).output().expect("running the C program");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "C program failed:\n{stdout}{stderr}");
     assert!(stdout.contains(" checks, 0 failed"), "unexpected output:\n{stdout}");
+    assert!(stdout.contains("malformed file: "), "the verifier file checks did not run:\n{stdout}");
 }

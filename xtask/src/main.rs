@@ -4,6 +4,7 @@
 
 mod codegen;
 mod ctgrind;
+mod demo;
 mod deps;
 mod nss;
 mod test;
@@ -26,6 +27,8 @@ struct Cli {
 enum Command {
     /// Regenerate srp-ffi/include/srp_ffi.h with the pinned cbindgen.
     Codegen(codegen::Codegen),
+    /// The main job: a verifier file made with srp-verifier, and key exchanges from it.
+    Demo(demo::Demo),
     /// Run client and server under valgrind memcheck with secrets marked undefined.
     Ctgrind(ctgrind::Ctgrind),
     /// NSS with TLS-SRP: fetch the pinned source, check the patch series, build.
@@ -41,6 +44,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Codegen(cmd) => cmd.run(&sh),
         Command::Ctgrind(cmd) => cmd.run(&sh),
+        Command::Demo(cmd) => cmd.run(&sh),
         Command::Nss(cmd) => cmd.run(&sh),
         Command::Test(cmd) => cmd.run(&sh),
     }

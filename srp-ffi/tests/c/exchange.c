@@ -1,6 +1,9 @@
 /*
  * A full TLS-SRP key exchange and the bad-input cases, through srp_ffi.h alone.
  * Run by srp-ffi/tests/c_program.rs; exits 0 when every check passes.
+ *
+ * Usage: exchange [VERIFIER_FILE... MALFORMED_FILE]: each VERIFIER_FILE holds the user "alice"
+ * with the password below; MALFORMED_FILE has an error on its line 2.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,38 +37,31 @@ static int failures;
 static const uint8_t USER[] = "alice";
 static const uint8_t PASSWORD[] = "correct horse battery staple";
 
-/* One handshake's SRP part in `bits`, the server seeing `server_user` and the client using
- * `password`. Returns 1 when both sides derived the same premaster secret. */
+/* One handshake's SRP part with the server holding `record` and the client using `password`.
+ * Returns 1 when both sides derived the same premaster secret. */
 static int
-handshake(uint32_t bits, const uint8_t *password, size_t password_len)
+exchange_with_record(const srp_verifier_record *record, const uint8_t *password,
+                     size_t password_len)
 {
-    const srp_group *group = NULL;
-    srp_verifier_record *record = NULL;
     srp_server *server = NULL;
     const uint8_t *n, *g, *salt;
-    size_t n_len, g_len, salt_len, b_len, a_len, client_pms_len, server_pms_len;
+    size_t n_len, g_len, salt_len, b_len = 0, a_len = 0, client_pms_len = 0, server_pms_len = 1;
     uint8_t b_pub[SRP_MAX_N_LEN], a_pub[SRP_MAX_N_LEN];
     uint8_t client_pms[SRP_MAX_N_LEN], server_pms[SRP_MAX_N_LEN];
     const srp_group *client_group = NULL;
     int same;
 
-    /* Server: a record made once, at enrolment. */
-    EXPECT(srp_group_get(bits, &group), SRP_RESULT_OK);
-    EXPECT(srp_verifier_record_generate(group, USER, sizeof(USER) - 1, PASSWORD,
-                                        sizeof(PASSWORD) - 1, &record),
-           SRP_RESULT_OK);
     /* ServerKeyExchange: N, g, s, B. */
     EXPECT(srp_server_new(record, &server), SRP_RESULT_OK);
     EXPECT(srp_group_n(srp_verifier_record_group(record), &n, &n_len), SRP_RESULT_OK);
     EXPECT(srp_group_g(srp_verifier_record_group(record), &g, &g_len), SRP_RESULT_OK);
     EXPECT(srp_verifier_record_salt(record, &salt, &salt_len), SRP_RESULT_OK);
     EXPECT(srp_server_public_key(server, b_pub, sizeof(b_pub), &b_len), SRP_RESULT_OK);
-    CHECK(n_len * 8 == bits);
 
     /* Client: admit the group, then A and the premaster secret from one message. */
     EXPECT(srp_group_from_params(n, n_len, g, g_len, SRP_DEFAULT_MIN_BITS, &client_group),
            SRP_RESULT_OK);
-    CHECK(srp_group_bits(client_group) == bits);
+    CHECK(client_group == srp_verifier_record_group(record));
     EXPECT(srp_client_exchange(client_group, USER, sizeof(USER) - 1, password, password_len,
                                salt, salt_len, b_pub, b_len, a_pub, sizeof(a_pub), &a_len,
                                client_pms, sizeof(client_pms), &client_pms_len),
@@ -77,10 +73,86 @@ handshake(uint32_t bits, const uint8_t *password, size_t password_len)
            SRP_RESULT_OK);
     same = client_pms_len == server_pms_len &&
            memcmp(client_pms, server_pms, client_pms_len) == 0;
-
     srp_server_free(server);
+    return same;
+}
+
+/* Enrolment in `bits`, then one handshake with `password`. */
+static int
+handshake(uint32_t bits, const uint8_t *password, size_t password_len)
+{
+    const srp_group *group = NULL;
+    srp_verifier_record *record = NULL;
+    int same;
+
+    EXPECT(srp_group_get(bits, &group), SRP_RESULT_OK);
+    CHECK(srp_group_bits(group) == bits);
+    EXPECT(srp_verifier_record_generate(group, USER, sizeof(USER) - 1, PASSWORD,
+                                        sizeof(PASSWORD) - 1, &record),
+           SRP_RESULT_OK);
+    same = exchange_with_record(record, password, password_len);
     srp_verifier_record_free(record);
     return same;
+}
+
+/* A verifier file made by `openssl srp` or `srptool` that holds "alice" with PASSWORD. */
+static void
+verifier_file(const char *path)
+{
+    srp_verifier_file *file = NULL;
+    srp_fake_users *fake = NULL;
+    srp_verifier_record *record = NULL;
+    const uint8_t seed[32] = { 42 };
+    char message[512] = "";
+
+    EXPECT(srp_verifier_file_load(path, message, sizeof(message), &file), SRP_RESULT_OK);
+    if (file == NULL) {
+        fprintf(stderr, "%s\n", message);
+        return;
+    }
+    EXPECT(srp_verifier_file_fake_users(file, seed, sizeof(seed), &fake), SRP_RESULT_OK);
+
+    EXPECT(srp_verifier_file_lookup(file, USER, sizeof(USER) - 1, fake, &record), SRP_RESULT_OK);
+    CHECK(exchange_with_record(record, PASSWORD, sizeof(PASSWORD) - 1));
+    CHECK(!exchange_with_record(record, (const uint8_t *)"wrong", 5));
+    srp_verifier_record_free(record);
+
+    /* An unknown user gets a fake record: the exchange runs and the secrets differ. */
+    record = NULL;
+    EXPECT(srp_verifier_file_lookup(file, (const uint8_t *)"mallory", 7, fake, &record),
+           SRP_RESULT_OK);
+    CHECK(record != NULL && !exchange_with_record(record, PASSWORD, sizeof(PASSWORD) - 1));
+    srp_verifier_record_free(record);
+
+    /* Without fake users, an unknown user is unknown_psk_identity. */
+    record = NULL;
+    EXPECT(srp_verifier_file_lookup(file, (const uint8_t *)"mallory", 7, NULL, &record),
+           SRP_RESULT_UNKNOWN_USER);
+    CHECK(record == NULL);
+    CHECK(srp_result_alert(SRP_RESULT_UNKNOWN_USER) == 115);
+
+    srp_fake_users_free(fake);
+    srp_verifier_file_free(file);
+}
+
+/* A malformed verifier file: the error names the file and the line. */
+static void
+bad_verifier_file(const char *path)
+{
+    srp_verifier_file *file = NULL;
+    char message[512] = "";
+
+    EXPECT(srp_verifier_file_load(path, message, sizeof(message), &file),
+           SRP_RESULT_VERIFIER_FILE_INVALID);
+    CHECK(file == NULL);
+    CHECK(strstr(message, path) != NULL);
+    CHECK(strstr(message, ":2:") != NULL);
+    printf("malformed file: %s\n", message);
+    EXPECT(srp_verifier_file_load("/nonexistent/srpvfile", message, sizeof(message), &file),
+           SRP_RESULT_VERIFIER_FILE_IO);
+    EXPECT(srp_verifier_file_load(NULL, message, sizeof(message), &file),
+           SRP_RESULT_NULL_PARAMETER);
+    srp_verifier_file_free(NULL);
 }
 
 static void
@@ -207,7 +279,7 @@ bad_inputs(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
     static const uint32_t groups[] = { 2048, 3072, 4096 };
     size_t i;
@@ -222,6 +294,13 @@ main(void)
         CHECK(!handshake(groups[i], (const uint8_t *)"wrong", 5));
     }
     bad_inputs();
+    /* Arguments: verifier files made by the real tools, then a malformed one. */
+    for (round = 1; round + 1 < argc; round++) {
+        verifier_file(argv[round]);
+    }
+    if (argc > 1) {
+        bad_verifier_file(argv[argc - 1]);
+    }
     printf("%d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }
