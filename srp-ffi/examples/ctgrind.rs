@@ -16,7 +16,7 @@ use srp_ffi::{
 };
 
 fn main() {
-    assert!(ct::ENABLED, "build the harness with --features ct-validation");
+    const { assert!(ct::ENABLED, "build the harness with --features ct-validation") };
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("exchange") => {
