@@ -115,7 +115,7 @@ impl Origin {
 
 /// The series, from `nss-patches/`.
 fn series(sh: &Shell) -> anyhow::Result<Series> {
-    Series::load(&sh.current_dir().join("nss-patches"))
+    Ok(Series::load(&sh.current_dir().join("nss-patches"))?.applied_in("nss"))
 }
 
 fn check(sh: &Shell) -> anyhow::Result<()> {

@@ -337,6 +337,9 @@ impl Provider for Url {
 pub struct Series {
     pub dir: PathBuf,
     pub patches: Vec<String>,
+    /// Where in the unpacked tree the patches apply (`nss` for a tarball holding `nss/`, so the
+    /// patches read `a/lib/ssl/...` as upstream's repository does); empty for the top.
+    pub subdir: PathBuf,
 }
 
 impl Series {
@@ -366,7 +369,12 @@ impl Series {
             }
             patches.push(name.to_owned());
         }
-        Ok(Self { dir: dir.to_owned(), patches })
+        Ok(Self { dir: dir.to_owned(), patches, subdir: PathBuf::new() })
+    }
+
+    /// The same series, applied in `subdir` of the tree.
+    pub fn applied_in(self, subdir: &str) -> Self {
+        Self { subdir: PathBuf::from(subdir), ..self }
     }
 
     /// The series checker, without applying: every entry exists and is listed once, every patch
@@ -411,6 +419,7 @@ impl Series {
     /// Applies every patch to `tree` in order, `-p1` with zero fuzz; stops at the first that
     /// does not apply exactly and shows patch's output.
     pub fn apply(&self, sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+        let tree = tree.join(&self.subdir);
         for (i, name) in self.patches.iter().enumerate() {
             eprintln!("applying [{}/{}] {name}", i + 1, self.patches.len());
             let patch = self.dir.join(name);
