@@ -2,6 +2,7 @@
 //!
 //! Run `cargo xtask --help` for the commands.
 
+mod boringssl;
 mod codegen;
 mod ctgrind;
 mod demo;
@@ -25,6 +26,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// BoringSSL with TLS-SRP: fetch, check, apply, build, test.
+    Boringssl(boringssl::Boringssl),
     /// Regenerate srp-ffi/include/srp_ffi.h with the pinned cbindgen.
     Codegen(codegen::Codegen),
     /// The main job: a verifier file made with srp-verifier, and key exchanges from it.
@@ -42,6 +45,7 @@ fn main() -> anyhow::Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(project_root()?);
     match cli.command {
+        Command::Boringssl(cmd) => cmd.run(&sh),
         Command::Codegen(cmd) => cmd.run(&sh),
         Command::Ctgrind(cmd) => cmd.run(&sh),
         Command::Demo(cmd) => cmd.run(&sh),
