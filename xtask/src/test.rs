@@ -15,7 +15,7 @@ impl Test {
         crate::deps::ensure_debian_packages(sh, crate::deps::TEST_PACKAGES)?;
         crate::codegen::Codegen::check_only().run(sh)?;
         crate::step("cargo test --workspace");
-        cmd!(sh, "cargo test --workspace --locked").run()?;
+        cmd!(sh, "cargo test --workspace --locked --no-fail-fast").run()?;
         crate::ctgrind::Ctgrind::all_groups().run(sh)?;
         eprintln!("all tests passed");
         Ok(())
