@@ -141,6 +141,19 @@ impl Build {
         crate::step("building NSS with gyp/ninja (the first build takes 15 min or more on 2 cores)");
         let nss_dir = tree.join("nss");
         let _dir = sh.push_dir(&nss_dir);
+        // gyp runs `python` for every .gyp file (coreconf/check_cc.py, werror.py): through a
+        // version-manager shim that costs seconds each and turns gyp into a 10-minute step.
+        // Debian's python3, under the name `python`, first on PATH.
+        let python_dir = upstream::cache_dir(sh).join("nss/python-bin");
+        std::fs::create_dir_all(&python_dir)?;
+        let python = python_dir.join("python");
+        if std::fs::symlink_metadata(&python).is_err() {
+            std::os::unix::fs::symlink("/usr/bin/python3", &python)?;
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut paths = vec![python_dir];
+        paths.extend(std::env::split_paths(&path));
+        let _path = sh.push_env("PATH", std::env::join_paths(paths)?);
         let mut args = vec!["--system-nspr".to_owned(), "--system-sqlite".to_owned(), "-j".to_owned()];
         args.push(jobs().to_string());
         if self.opt {
@@ -155,6 +168,10 @@ impl Build {
 
         let dist = tree.join("dist").join(if self.opt { "Release" } else { "Debug" });
         check_core_linked(sh, &dist.join("lib/libssl3.so"))?;
+        drop(_dir);
+        if !self.opt {
+            eprintln!("test peer: {}", peer(sh)?.display());
+        }
         eprintln!(
             "NSS built in {:.0?}: {}/lib (libssl3.so with the srp-ffi core), {}/bin",
             started.elapsed(),
@@ -163,6 +180,57 @@ impl Build {
         );
         Ok(())
     }
+}
+
+/// Where `nss build` puts the test peer.
+fn peer_path(sh: &Shell) -> PathBuf {
+    upstream::cache_dir(sh).join("nss/bin/srp-peer-nss")
+}
+
+/// Compiles tests/peers/srp-peer-nss.c against the patched NSS in `dist`, with an rpath so it
+/// runs without environment variables.
+fn build_peer(sh: &Shell, dist_root: &Path, dist: &Path) -> anyhow::Result<PathBuf> {
+    crate::step("compiling tests/peers/srp-peer-nss.c against the patched NSS");
+    let out = peer_path(sh);
+    std::fs::create_dir_all(out.parent().context("no parent")?)?;
+    let include = dist_root.join("public/nss");
+    let lib = dist.join("lib");
+    // DT_RPATH, not DT_RUNPATH: it also applies to the libraries libssl3 loads (libnssutil3),
+    // which would otherwise come from the system NSS.
+    let rpath = format!("-Wl,--disable-new-dtags,-rpath,{}", lib.display());
+    cmd!(
+        sh,
+        "gcc -std=gnu99 -O1 -g -Wall -Wextra -Werror -I{include} -I/usr/include/nspr
+            -o {out} tests/peers/srp-peer-nss.c -L{lib} {rpath}
+            -lssl3 -lsmime3 -lnss3 -lnssutil3 -lplc4 -lplds4 -lnspr4"
+    )
+    .run()?;
+    Ok(out)
+}
+
+/// The absolute path of `srp-peer-nss` (for `cargo xtask which srp-peer-nss`), compiling it
+/// when it is missing or older than its source. NSS itself must be built (`cargo xtask nss
+/// build`, debug build).
+pub fn peer(sh: &Shell) -> anyhow::Result<PathBuf> {
+    let dist_root = upstream::cache_dir(sh).join("nss/tree/dist");
+    let dist = dist_root.join("Debug");
+    anyhow::ensure!(
+        dist.join("lib/libssl3.so").exists(),
+        "NSS is not built yet ({} is missing): run `cargo xtask nss build`",
+        dist.join("lib/libssl3.so").display()
+    );
+    let out = peer_path(sh);
+    let source = sh.current_dir().join("tests/peers/srp-peer-nss.c");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let inputs = [modified(&source), modified(&dist.join("lib/libssl3.so"))];
+    let stale = match modified(&out) {
+        Some(built) => inputs.iter().any(|t| t.is_none_or(|t| t > built)),
+        None => true,
+    };
+    if stale {
+        build_peer(sh, &dist_root, &dist)?;
+    }
+    Ok(out)
 }
 
 /// The srp-ffi static library and how to link it.
@@ -175,9 +243,12 @@ struct Core {
 
 fn build_core(sh: &Shell) -> anyhow::Result<Core> {
     crate::step("cargo build --release -p srp-ffi (the static library linked into libssl3)");
-    cmd!(sh, "cargo build --release --locked -p srp-ffi").run()?;
+    // A target directory of its own: a long `cargo test` elsewhere in the workspace holds the
+    // shared one's lock, and libssl3 links exactly the archive this step built.
+    let target_dir = upstream::cache_dir(sh).join("nss/srp-ffi-target");
+    cmd!(sh, "cargo build --release --locked -p srp-ffi --target-dir {target_dir}").run()?;
     let root = sh.current_dir();
-    let archive = root.join("target/release/libsrp_ffi.a");
+    let archive = target_dir.join("release/libsrp_ffi.a");
     anyhow::ensure!(archive.exists(), "cargo did not produce {}", archive.display());
     let mut libs = vec![archive.display().to_string()];
     libs.extend(native_static_libs(sh)?);
