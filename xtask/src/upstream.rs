@@ -231,7 +231,8 @@ const DEB_SRC_FILE: &str = "/etc/apt/sources.list.d/tls-srp-deb-src.sources";
 /// They are derived from the machine's own `deb` entries in deb822 files (same URIs, keyring and
 /// components; the machine's release codename replaced by `suite`), so no mirror is hard-coded.
 fn ensure_deb_src(sh: &Shell, suite: &str) -> anyhow::Result<()> {
-    let existing = cmd!(sh, "apt-get indextargets --format $(CODENAME) Identifier: Sources")
+    let (format, filter) = ("$(CODENAME)", "Identifier: Sources");
+    let existing = cmd!(sh, "apt-get indextargets --format {format} {filter}")
         .quiet()
         .ignore_stderr()
         .read()
