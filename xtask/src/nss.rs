@@ -41,8 +41,17 @@ const STRIP_COMPONENTS: u32 = 1;
 const BUILD_OUTPUTS: &[&str] = &["dist", "nss/out"];
 
 /// What building NSS with gyp needs from Debian (NSPR comes from Debian: the tarball has none).
-pub const BUILD_PACKAGES: &[&str] =
-    &["gyp", "ninja-build", "python3", "gcc", "g++", "libnspr4-dev", "libsqlite3-dev", "zlib1g-dev", "patch"];
+pub const BUILD_PACKAGES: &[&str] = &[
+    "gyp",
+    "ninja-build",
+    "python3",
+    "gcc",
+    "g++",
+    "libnspr4-dev",
+    "libsqlite3-dev",
+    "zlib1g-dev",
+    "patch",
+];
 
 #[derive(clap::Args)]
 pub struct Nss {
@@ -102,7 +111,8 @@ impl Origin {
     fn fetch(self, sh: &Shell) -> anyhow::Result<PathBuf> {
         match self {
             Origin::Debian => {
-                let debian = DebianSource { package: "nss", version_prefix: "2:3.110-", suite: "trixie" };
+                let debian =
+                    DebianSource { package: "nss", version_prefix: "2:3.110-", suite: "trixie" };
                 upstream::fetch(sh, &PIN, &debian)
             }
             Origin::Upstream => {
@@ -126,7 +136,10 @@ fn check(sh: &Shell) -> anyhow::Result<()> {
     let scratch = upstream::cache_dir(sh).join("nss/check");
     upstream::stage(sh, &tarball, STRIP_COMPONENTS, &series, &scratch)?;
     std::fs::remove_dir_all(&scratch)?;
-    println!("nss-patches: {} patches, all listed once, all apply with zero fuzz", series.patches.len());
+    println!(
+        "nss-patches: {} patches, all listed once, all apply with zero fuzz",
+        series.patches.len()
+    );
     Ok(())
 }
 
@@ -135,10 +148,13 @@ impl Build {
         let started = Instant::now();
         crate::deps::ensure_debian_packages(sh, BUILD_PACKAGES)?;
         let tarball = self.from.fetch(sh)?;
-        let tree = upstream::prepare(sh, &PIN, &tarball, STRIP_COMPONENTS, &series(sh)?, BUILD_OUTPUTS)?;
+        let tree =
+            upstream::prepare(sh, &PIN, &tarball, STRIP_COMPONENTS, &series(sh)?, BUILD_OUTPUTS)?;
 
         let core = build_core(sh)?;
-        crate::step("building NSS with gyp/ninja (the first build takes 15 min or more on 2 cores)");
+        crate::step(
+            "building NSS with gyp/ninja (the first build takes 15 min or more on 2 cores)",
+        );
         let nss_dir = tree.join("nss");
         let _dir = sh.push_dir(&nss_dir);
         // gyp runs `python` for every .gyp file (coreconf/check_cc.py, werror.py): through a
@@ -154,7 +170,8 @@ impl Build {
         let mut paths = vec![python_dir];
         paths.extend(std::env::split_paths(&path));
         let _path = sh.push_env("PATH", std::env::join_paths(paths)?);
-        let mut args = vec!["--system-nspr".to_owned(), "--system-sqlite".to_owned(), "-j".to_owned()];
+        let mut args =
+            vec!["--system-nspr".to_owned(), "--system-sqlite".to_owned(), "-j".to_owned()];
         args.push(jobs().to_string());
         if self.opt {
             args.push("--opt".to_owned());

@@ -95,7 +95,9 @@ pub fn fetch(sh: &Shell, pin: &Pin, provider: &dyn Provider) -> anyhow::Result<P
         .with_context(|| format!("fetching {} from {}", pin.file, provider.describe()))?;
     if let Err(e) = verify(sh, pin, &partial) {
         fs::remove_file(&partial)?;
-        return Err(e.context(format!("the file from {} does not match the pin", provider.describe())));
+        return Err(
+            e.context(format!("the file from {} does not match the pin", provider.describe()))
+        );
     }
     fs::rename(&partial, &path)?;
     eprintln!("{} {}: {} verified", pin.name, pin.version, pin.file);
@@ -148,7 +150,10 @@ fn remove_if_exists(path: &Path) -> anyhow::Result<()> {
 
 impl Provider for DebianSource {
     fn describe(&self) -> String {
-        format!("the Debian source package {} {}* ({})", self.package, self.version_prefix, self.suite)
+        format!(
+            "the Debian source package {} {}* ({})",
+            self.package, self.version_prefix, self.suite
+        )
     }
 
     fn fetch(&self, sh: &Shell, pin: &Pin, dest: &Path) -> anyhow::Result<()> {
@@ -189,7 +194,11 @@ impl DebianSource {
     /// With `update`, runs `apt-get update` once when none matches (stale lists).
     fn pick_version(&self, sh: &Shell, update: bool) -> anyhow::Result<String> {
         let package = self.package;
-        let listing = cmd!(sh, "apt-cache showsrc {package}").quiet().ignore_stderr().ignore_status().read()?;
+        let listing = cmd!(sh, "apt-cache showsrc {package}")
+            .quiet()
+            .ignore_stderr()
+            .ignore_status()
+            .read()?;
         let versions: Vec<&str> = listing
             .lines()
             .filter_map(|l| l.strip_prefix("Version: "))
@@ -207,7 +216,11 @@ impl DebianSource {
                  the pin is gone (apt-cache showsrc {package} lists: {})",
                 self.version_prefix,
                 self.suite,
-                listing.lines().filter_map(|l| l.strip_prefix("Version: ")).collect::<Vec<_>>().join(", ")
+                listing
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("Version: "))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }
@@ -268,13 +281,16 @@ fn ensure_deb_src(sh: &Shell, suite: &str) -> anyhow::Result<()> {
              `deb-src` entry for {suite} from; add one (Types: deb-src, Suites: {suite}) by hand"
         );
     }
-    crate::step(&format!("adding deb-src entries for {suite} to {DEB_SRC_FILE}, then apt-get update"));
+    crate::step(&format!(
+        "adding deb-src entries for {suite} to {DEB_SRC_FILE}, then apt-get update"
+    ));
     let text = format!(
         "# Added by `cargo xtask` (tls-srp): Debian sources for {suite}, derived from this\n\
          # machine's {codename} entries. Only source packages: binary installs are unaffected.\n\n{}",
         stanzas.join("\n\n")
     );
-    fs::write(DEB_SRC_FILE, text).with_context(|| format!("writing {DEB_SRC_FILE} (needs root)"))?;
+    fs::write(DEB_SRC_FILE, text)
+        .with_context(|| format!("writing {DEB_SRC_FILE} (needs root)"))?;
     cmd!(sh, "apt-get update -qq").run()?;
     Ok(())
 }
@@ -390,8 +406,12 @@ impl Series {
             }
             let path = self.dir.join(name);
             match fs::read_to_string(&path) {
-                Ok(text) => problems.extend(lint_patch(&text).into_iter().map(|p| format!("{name}: {p}"))),
-                Err(e) => problems.push(format!("{name}: listed in series but cannot be read: {e}")),
+                Ok(text) => {
+                    problems.extend(lint_patch(&text).into_iter().map(|p| format!("{name}: {p}")))
+                }
+                Err(e) => {
+                    problems.push(format!("{name}: listed in series but cannot be read: {e}"))
+                }
             }
         }
         for entry in walk_files(&self.dir)? {
@@ -536,7 +556,11 @@ pub fn stage(
     crate::step(&format!("unpacking {} into {}", tarball.display(), staging.display()));
     let strip = format!("--strip-components={strip_components}");
     cmd!(sh, "tar -xf {tarball} -C {staging} {strip}").run()?;
-    crate::step(&format!("applying {} patches from {}", series.patches.len(), series.dir.display()));
+    crate::step(&format!(
+        "applying {} patches from {}",
+        series.patches.len(),
+        series.dir.display()
+    ));
     series.apply(sh, staging)
 }
 
