@@ -18,6 +18,8 @@ use srp_ffi::{
 fn main() {
     const { assert!(ct::ENABLED, "build the harness with --features ct-validation") };
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // The xtask reads this line to report which exponentiation backend the run covered.
+    eprintln!("srp-ffi backend: {}", srp_ffi::arith::backend_name());
     match args.first().map(String::as_str) {
         Some("exchange") => {
             for bits in &args[1..] {

@@ -5,8 +5,10 @@ use std::sync::OnceLock;
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, Odd};
 use sha1::{Digest, Sha1};
+use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::arith::{FixedBase, Modulus};
 
 /// The smallest group accepted by default: RFC 5054's 1024- and 1536-bit groups are too weak
 /// for new deployments.
@@ -15,6 +17,9 @@ pub const DEFAULT_MIN_BITS: u32 = 2048;
 /// The size of the largest group in bytes: a buffer this long holds any N, A, B, or premaster
 /// secret.
 pub const MAX_N_LEN: usize = 1024;
+
+/// The widest exponent of g: the private keys a and b (x is 160 bits).
+const FIXED_BASE_BITS: u32 = 256;
 
 /// Identifies one of the RFC 5054 Appendix A groups by its size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,15 +42,8 @@ pub enum GroupId {
 
 impl GroupId {
     /// Every group, smallest first.
-    pub const ALL: [GroupId; 7] = [
-        Self::G1024,
-        Self::G1536,
-        Self::G2048,
-        Self::G3072,
-        Self::G4096,
-        Self::G6144,
-        Self::G8192,
-    ];
+    pub const ALL: [GroupId; 7] =
+        [Self::G1024, Self::G1536, Self::G2048, Self::G3072, Self::G4096, Self::G6144, Self::G8192];
 
     /// The group of this size, if RFC 5054 defines one.
     pub const fn from_bits(bits: u32) -> Option<Self> {
@@ -122,6 +120,10 @@ pub struct Group {
     pub(crate) k: BoxedMontyForm,
     /// N as an integer.
     pub(crate) n: BoxedUint,
+    /// N for the exponentiation backend.
+    modulus: Modulus,
+    /// The fixed-base table of g, built on first use (see [`Group::g_table`]).
+    g_table: OnceLock<FixedBase>,
 }
 
 impl core::fmt::Debug for Group {
@@ -178,8 +180,13 @@ impl Group {
         };
         let mut padded_g = vec![0u8; n_bytes.len()];
         padded_g[n_bytes.len() - 1] = id.generator();
-        let k: [u8; 20] = Sha1::new().chain_update(&n_bytes).chain_update(&padded_g).finalize().into();
+        let k: [u8; 20] =
+            Sha1::new().chain_update(&n_bytes).chain_update(&padded_g).finalize().into();
+        let modulus =
+            Modulus::new(n.as_words(), BoxedMontyForm::one(&params).as_montgomery().as_words());
         Group {
+            modulus,
+            g_table: OnceLock::new(),
             id,
             g: to_monty(&[id.generator()]),
             k: to_monty(&k),
@@ -187,6 +194,35 @@ impl Group {
             params,
             n_bytes: n_bytes.into_boxed_slice(),
         }
+    }
+
+    /// N for the exponentiation backend.
+    #[cfg(test)]
+    pub(crate) fn modulus(&self) -> &Modulus {
+        &self.modulus
+    }
+
+    /// g^(j 16^i) for 256-bit exponents, built once per group on first use: 64 rows of 16
+    /// entries (2048 bits: 256 KiB, 8192 bits: 1 MiB).
+    pub(crate) fn g_table(&self) -> &FixedBase {
+        self.g_table.get_or_init(|| {
+            self.modulus.fixed_base(self.g.as_montgomery().as_words(), FIXED_BASE_BITS)
+        })
+    }
+
+    /// base^exp for the low `bits` bits of `exp` (public width, secret values), constant time.
+    pub(crate) fn pow(&self, base: &BoxedMontyForm, exp: &BoxedUint, bits: u32) -> BoxedMontyForm {
+        let mut out = Zeroizing::new(vec![0u64; self.modulus.limbs()]);
+        self.modulus.pow(base.as_montgomery().as_words(), exp.as_words(), bits, &mut out);
+        BoxedMontyForm::from_montgomery(BoxedUint::from_words(out.iter().copied()), &self.params)
+    }
+
+    /// g^exp for the low `bits` bits of `exp` (at most 256), constant time, with the fixed-base
+    /// table.
+    pub(crate) fn pow_g(&self, exp: &BoxedUint, bits: u32) -> BoxedMontyForm {
+        let mut out = Zeroizing::new(vec![0u64; self.modulus.limbs()]);
+        self.modulus.pow_fixed(self.g_table(), exp.as_words(), bits, &mut out);
+        BoxedMontyForm::from_montgomery(BoxedUint::from_words(out.iter().copied()), &self.params)
     }
 
     /// Which group this is.

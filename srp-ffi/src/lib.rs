@@ -15,6 +15,8 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[doc(hidden)]
+pub mod arith;
 pub mod ct;
 mod error;
 mod fake;

@@ -150,7 +150,7 @@ impl Verifier {
         salt: &Salt,
     ) -> Self {
         let x = x_uint(group, &compute_x(username, password, salt));
-        let v = Zeroizing::new(group.g.pow_bounded_exp(&x, HASH_BITS).retrieve());
+        let v = Zeroizing::new(group.pow_g(&x, HASH_BITS).retrieve());
         Self { group, v }
     }
 
@@ -343,7 +343,7 @@ pub fn client_exchange_with_private_key(
 ) -> Result<ClientExchange, Error> {
     let b_pub = group.parse_public_value(server_public)?;
     let a = private_exponent(group, private_key)?;
-    let a_pub = group.g.pow_bounded_exp(&a, PRIVATE_KEY_BITS).retrieve();
+    let a_pub = group.pow_g(&a, PRIVATE_KEY_BITS).retrieve();
     ct::declassify_uint(&a_pub);
     let u = compute_u(group, &a_pub, &b_pub)?;
     let x = x_uint(group, &compute_x(username, password, salt));
@@ -359,7 +359,7 @@ fn client_premaster(
     u: &[u8; 20],
     b_pub: &BoxedUint,
 ) -> PremasterSecret {
-    let g_x = Zeroizing::new(group.g.pow_bounded_exp(x, HASH_BITS));
+    let g_x = Zeroizing::new(group.pow_g(x, HASH_BITS));
     let k_g_x = Zeroizing::new(group.k.mul(&g_x));
     let b = BoxedMontyForm::new(b_pub.clone(), &group.params);
     let base = Zeroizing::new(b.sub(&k_g_x));
@@ -373,7 +373,7 @@ fn client_premaster(
     };
     let u = BoxedUint::from_be_slice_truncated(u, CLIENT_EXPONENT_PRECISION);
     let exponent = Zeroizing::new(u.wrapping_mul(&*widen(x)).wrapping_add(&*widen(a)));
-    let s = Zeroizing::new(base.pow_bounded_exp(&exponent, CLIENT_EXPONENT_BITS).retrieve());
+    let s = Zeroizing::new(group.pow(&base, &exponent, CLIENT_EXPONENT_BITS).retrieve());
     PremasterSecret::from_padded(&Zeroizing::new(group.pad(&s)))
 }
 
@@ -409,7 +409,7 @@ impl Server {
         let v = Zeroizing::new(BoxedMontyForm::new((*verifier.v).clone(), &group.params));
         // B = k*v + g^b % N
         let k_v = Zeroizing::new(group.k.mul(&v));
-        let g_b = Zeroizing::new(group.g.pow_bounded_exp(&b, PRIVATE_KEY_BITS));
+        let g_b = Zeroizing::new(group.pow_g(&b, PRIVATE_KEY_BITS));
         let b_pub = k_v.add(&g_b).retrieve();
         ct::declassify_uint(&b_pub);
         // B = 0 happens with probability about 2^-2048 (k*v = -g^b); a client would reject it.
@@ -442,10 +442,10 @@ impl Server {
     fn premaster_with_u(&self, a_pub: &BoxedUint, u: &[u8; 20]) -> PremasterSecret {
         let group = self.group;
         let u = BoxedUint::from_be_slice_truncated(u, group.bits());
-        let v_u = Zeroizing::new(self.v.pow_bounded_exp(&u, HASH_BITS));
+        let v_u = Zeroizing::new(group.pow(&self.v, &u, HASH_BITS));
         let a = BoxedMontyForm::new(a_pub.clone(), &group.params);
         let base = Zeroizing::new(a.mul(&v_u));
-        let s = Zeroizing::new(base.pow_bounded_exp(&self.b, PRIVATE_KEY_BITS).retrieve());
+        let s = Zeroizing::new(group.pow(&base, &self.b, PRIVATE_KEY_BITS).retrieve());
         PremasterSecret::from_padded(&Zeroizing::new(group.pad(&s)))
     }
 }

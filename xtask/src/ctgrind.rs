@@ -46,8 +46,10 @@ impl Ctgrind {
         };
 
         eprintln!(
-            "backend: portable (crypto-bigint Montgomery arithmetic, the only backend); valgrind \
-             emulates a CPU without ADX and AVX-512, which this backend does not use"
+            "backends: srp-ffi has one exponentiation backend, `portable` (src/arith/mont.rs: \
+             plain Rust, u128 products, no CPU-specific instructions), so valgrind's CPU without \
+             ADX and AVX-512 runs the same code as this machine; each run checks the name the \
+             harness reports"
         );
         let mut passed = 0;
         let mut failed = 0;
@@ -98,6 +100,15 @@ fn memcheck(sh: &Shell, harness: &std::path::Path, args: &[&str]) -> anyhow::Res
         .lines()
         .find_map(|line| line.split("ERROR SUMMARY: ").nth(1))
         .with_context(|| format!("valgrind printed no ERROR SUMMARY:\n{stderr}"))?;
+    if args[0] != "leaky" {
+        let backend = stderr
+            .lines()
+            .find_map(|line| line.strip_prefix("srp-ffi backend: "))
+            .context("the harness did not report its backend")?;
+        if backend != "portable" {
+            bail!("expected the harness to run the `portable` backend, found `{backend}`");
+        }
+    }
     let errors: u64 = summary
         .split_whitespace()
         .next()
