@@ -1,6 +1,7 @@
 //! The SRP math of one TLS-SRP handshake, per side, in four implementations side by side:
 //!
-//! - `srp-ffi`: this core (crypto-bigint `BoxedMontyForm`, constant time).
+//! - `srp-ffi`: this core (its own fixed-size Montgomery backend `src/arith/` with a fixed-base
+//!   table for g, constant time).
 //! - `openssl-srp`: OpenSSL libcrypto's `SRP_Calc_*`, called as libssl calls them (variable
 //!   time, except g^x on the client).
 //! - `openssl-consttime`: the same math with OpenSSL's `BN_mod_exp_mont_consttime` for every
@@ -12,6 +13,8 @@
 //!
 //! `cargo bench -p srp-ffi --bench srp` prints a Markdown table;
 //! `-- --json` prints one JSON object per line instead;
+//! `-- --core` times only `srp-ffi`, `openssl-srp` and `openssl-consttime` (what `cargo xtask
+//! bench core` runs);
 //! `-- --write docs/performance.md` also replaces the results block of that file (the path is
 //! relative to the workspace root) between `<!-- bench-results:begin -->` and
 //! `<!-- bench-results:end -->`.
@@ -344,7 +347,7 @@ fn check(f: &Fixture, side: &str, imp: &str, (public, premaster): (Vec<u8>, Vec<
     assert_eq!(premaster, f.premaster, "{imp} {side} premaster in group {}", f.bits);
 }
 
-fn bench_group(bits: u32, rows: &mut Vec<Row>) {
+fn bench_group(bits: u32, core_only: bool, rows: &mut Vec<Row>) {
     let f = Fixture::new(bits);
     let f = &f;
     let v = Bn::from_bytes(&f.v_bytes);
@@ -379,7 +382,7 @@ fn bench_group(bits: u32, rows: &mut Vec<Row>) {
             black_box(ct.client(f));
         }),
     ];
-    match bits {
+    match if core_only { 0 } else { bits } {
         2048 => srp_crate_cases::<srp::groups::G2048>(f, &mut cases),
         3072 => srp_crate_cases::<srp::groups::G3072>(f, &mut cases),
         4096 => srp_crate_cases::<srp::groups::G4096>(f, &mut cases),
@@ -487,12 +490,13 @@ fn markdown(m: &Machine, rows: &[Row], exps: &[ExpRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "CPU: {} ({} cores), ADX: {}, BMI2: {}; {}. Times: {}.\n",
+        "CPU: {} ({} cores), ADX: {}, BMI2: {}; {}; srp-ffi backend: {}. Times: {}.\n",
         m.cpu,
         m.cores,
         yes(m.adx),
         yes(m.bmi2),
         m.openssl,
+        srp_ffi::arith::backend_name(),
         match CLOCK.get() {
             Some(Clock::Wall) => "wall-clock",
             _ => "the thread's CPU time (CLOCK_THREAD_CPUTIME_ID)",
@@ -520,6 +524,9 @@ fn markdown(m: &Machine, rows: &[Row], exps: &[ExpRow]) -> String {
             ratio(r.stats.median, reference.median),
             ratio(r.stats.min, reference.min),
         );
+    }
+    if exps.is_empty() {
+        return out;
     }
     let _ = writeln!(
         out,
@@ -587,19 +594,21 @@ fn write_results(path: &PathBuf, results: &str) {
 
 fn main() {
     let mut as_json = false;
+    let mut core_only = false;
     let mut wall = false;
     let mut write = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--json" => as_json = true,
+            "--core" => core_only = true,
             "--wall" => wall = true,
             "--write" => write = Some(PathBuf::from(args.next().expect("--write needs a path"))),
             // `cargo bench` passes --bench to harness = false targets.
             "--bench" => {}
             other => {
                 eprintln!(
-                    "usage: srp [--json] [--wall] [--write docs/performance.md]; unknown: {other}"
+                    "usage: srp [--json] [--wall] [--core] [--write docs/performance.md]; unknown: {other}"
                 );
                 std::process::exit(2);
             }
@@ -610,14 +619,19 @@ fn main() {
     CLOCK.set(clock).unwrap_or_else(|_| unreachable!("set once"));
     let m = machine();
     eprintln!(
-        "CPU: {} ({} cores), ADX: {}, BMI2: {}; {}",
-        m.cpu, m.cores, m.adx, m.bmi2, m.openssl
+        "CPU: {} ({} cores), ADX: {}, BMI2: {}; {}; srp-ffi backend: {}",
+        m.cpu,
+        m.cores,
+        m.adx,
+        m.bmi2,
+        m.openssl,
+        srp_ffi::arith::backend_name()
     );
     let mut rows = Vec::new();
     for bits in GROUPS {
-        bench_group(bits, &mut rows);
+        bench_group(bits, core_only, &mut rows);
     }
-    let exps: Vec<ExpRow> = if as_json && write.is_none() {
+    let exps: Vec<ExpRow> = if as_json && write.is_none() || core_only {
         Vec::new()
     } else {
         GROUPS.map(bench_exponentiation).into()

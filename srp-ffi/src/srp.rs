@@ -484,7 +484,7 @@ mod tests {
         let max = BoxedUint::from_be_slice_truncated(&[0xff; 20], CLIENT_EXPONENT_PRECISION);
         let a = BoxedUint::from_be_slice_truncated(&[0xff; 32], CLIENT_EXPONENT_PRECISION);
         let e = max.wrapping_mul(&max).wrapping_add(&a);
-        assert!(e.bits_vartime() <= CLIENT_EXPONENT_BITS);
+        assert!(e.bit_width_vartime() <= CLIENT_EXPONENT_BITS);
         let _ = GroupId::G1024;
     }
 }

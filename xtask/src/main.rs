@@ -2,6 +2,7 @@
 //!
 //! Run `cargo xtask --help` for the commands.
 
+mod bench;
 mod boringssl;
 mod codegen;
 mod ctgrind;
@@ -26,6 +27,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Benchmarks: `bench core` times the SRP math against OpenSSL's.
+    Bench(bench::Bench),
     /// BoringSSL with TLS-SRP: fetch, check, apply, build, test.
     Boringssl(boringssl::Boringssl),
     /// Regenerate srp-ffi/include/srp_ffi.h with the pinned cbindgen.
@@ -45,6 +48,7 @@ fn main() -> anyhow::Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(project_root()?);
     match cli.command {
+        Command::Bench(cmd) => cmd.run(&sh),
         Command::Boringssl(cmd) => cmd.run(&sh),
         Command::Codegen(cmd) => cmd.run(&sh),
         Command::Ctgrind(cmd) => cmd.run(&sh),
