@@ -11,6 +11,7 @@ mod deps;
 mod nss;
 mod test;
 mod upstream;
+mod which;
 
 use std::path::PathBuf;
 
@@ -41,6 +42,8 @@ enum Command {
     Nss(nss::Nss),
     /// Run every test: header drift, cargo tests, constant-time check.
     Test(test::Test),
+    /// Print the path of a test peer (srp-peer-boringssl, -openssl, -nss), building it if needed.
+    Which(which::Which),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,6 +58,7 @@ fn main() -> anyhow::Result<()> {
         Command::Demo(cmd) => cmd.run(&sh),
         Command::Nss(cmd) => cmd.run(&sh),
         Command::Test(cmd) => cmd.run(&sh),
+        Command::Which(cmd) => cmd.run(&sh),
     }
 }
 

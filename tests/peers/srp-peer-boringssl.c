@@ -1,0 +1,564 @@
+/*
+ * srp-peer-boringssl: a TLS-SRP client and server on the patched BoringSSL's public API, for
+ * the interop tests. Same command line and output as srp-peer-nss (issue 3, "A peer program for
+ * tests"):
+ *
+ *   srp-peer-boringssl client --connect HOST:PORT --user U --password P [--cipher 0xC01D,...]
+ *                             [--min-group BITS] [--count N] [--get PATH]
+ *     one line per handshake: `ok version=TLS1.2 cipher=0xC01D group=2048 user=U`; with --get,
+ *     sends `GET PATH HTTP/1.0` and prints the response body. On failure: exit 1 after
+ *     `error: <library error name> alert=<TLS alert name or none>`.
+ *
+ *   srp-peer-boringssl server --listen HOST:PORT --verifiers FILE [--cert PEM --key PEM]
+ *                             [--cipher ...] [--min-group BITS] [--count N]
+ *     FILE is an OpenSSL srpvfile or a GnuTLS tpasswd file (its tpasswd.conf is FILE.conf or
+ *     tpasswd.conf next to it). Prints `listening HOST:PORT` when ready (port 0 picks one), then
+ *     per connection `accepted user=U cipher=0x....` or `rejected alert=...`; answers a request
+ *     with `HTTP/1.0 200 OK` and the body `srp-user: U`. Exits after N connections with --count.
+ *
+ * Only loopback addresses are used by the tests; every loop is bounded by --count.
+ *
+ * The same source also builds against OpenSSL 3.0's libssl (without OPENSSL_IS_BORINGSSL) as
+ * srp-peer-openssl, the OpenSSL side of the interop tests, on libssl's own SRP API (Debian's
+ * `openssl s_server -srpvfile` crashes). OpenSSL has no fake users and cannot offer SRP without
+ * a username; its error names are OpenSSL's reason strings.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#if defined(OPENSSL_IS_BORINGSSL)
+#include <srp_ffi.h>
+#else
+#include <openssl/srp.h>
+#endif
+
+#define MAX_USERS 4096
+
+struct user {
+  char *name;
+  BIGNUM *n, *g, *salt, *verifier;
+};
+
+static struct user users[MAX_USERS];
+static size_t num_users;
+/* The alert of the current connection: received if any, else sent; -1 for none. */
+static int last_alert_received = -1, last_alert_sent = -1;
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: srp-peer-boringssl client --connect HOST:PORT --user U --password P\n"
+          "           [--cipher 0xC01D,...] [--min-group BITS] [--count N] [--get PATH]\n"
+          "       srp-peer-boringssl server --listen HOST:PORT --verifiers FILE\n"
+          "           [--cert PEM --key PEM] [--cipher ...] [--min-group BITS] [--count N]\n");
+  exit(2);
+}
+
+static const char *alert_name(int alert) {
+  switch (alert) {
+    case -1: return "none";
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 22: return "record_overflow";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 100: return "no_renegotiation";
+    case 110: return "unsupported_extension";
+    case 115: return "unknown_psk_identity";
+    default: return "unknown_alert";
+  }
+}
+
+static void info_callback(const SSL *ssl, int where, int ret) {
+  (void)ssl;
+  if ((where & SSL_CB_ALERT) && (ret >> 8) == SSL3_AL_FATAL) {
+    if (where & SSL_CB_READ) {
+      last_alert_received = ret & 0xff;
+    } else {
+      last_alert_sent = ret & 0xff;
+    }
+  }
+}
+
+static int connection_alert(void) {
+  return last_alert_received >= 0 ? last_alert_received : last_alert_sent;
+}
+
+/* The first error on the queue: the SRP-specific one when there is one. */
+static const char *error_name(void) {
+  uint32_t err = ERR_peek_error();
+  const char *name = err == 0 ? NULL : ERR_reason_error_string(err);
+  return name != NULL ? name : "UNKNOWN_ERROR";
+}
+
+static int parse_addr(const char *s, struct sockaddr_in *out) {
+  char host[64];
+  const char *colon = strrchr(s, ':');
+  if (colon == NULL || (size_t)(colon - s) >= sizeof(host)) {
+    return 0;
+  }
+  memcpy(host, s, colon - s);
+  host[colon - s] = '\0';
+  memset(out, 0, sizeof(*out));
+  out->sin_family = AF_INET;
+  out->sin_port = htons((uint16_t)atoi(colon + 1));
+  return inet_pton(AF_INET, host, &out->sin_addr) == 1;
+}
+
+/* Cipher list "0xC01D,0xC020" -> "SRP-AES-128-CBC-SHA:SRP-AES-256-CBC-SHA" (the names both
+ * libraries know). */
+static int set_ciphers(SSL_CTX *ctx, const char *list) {
+  static const struct {
+    unsigned id;
+    const char *name;
+  } kSuites[] = {
+      {0xC01D, "SRP-AES-128-CBC-SHA"},
+      {0xC01E, "SRP-RSA-AES-128-CBC-SHA"},
+      {0xC020, "SRP-AES-256-CBC-SHA"},
+      {0xC021, "SRP-RSA-AES-256-CBC-SHA"},
+  };
+  char rule[1024] = "";
+  char *copy = strdup(list), *save = NULL;
+  for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+    unsigned id = (unsigned)strtoul(tok, NULL, 16);
+    size_t i;
+    for (i = 0; i < sizeof(kSuites) / sizeof(kSuites[0]) && kSuites[i].id != id; i++) {
+    }
+    if (i == sizeof(kSuites) / sizeof(kSuites[0])) {
+      fprintf(stderr, "not a TLS-SRP cipher suite: %s\n", tok);
+      free(copy);
+      return 0;
+    }
+    if (rule[0] != '\0') {
+      strncat(rule, ":", sizeof(rule) - strlen(rule) - 1);
+    }
+    strncat(rule, kSuites[i].name, sizeof(rule) - strlen(rule) - 1);
+  }
+  free(copy);
+#if defined(OPENSSL_IS_BORINGSSL)
+  return SSL_CTX_set_strict_cipher_list(ctx, rule);
+#else
+  return SSL_CTX_set_cipher_list(ctx, rule);
+#endif
+}
+
+/* Verifier files: numbers in the base64 alphabet 0-9A-Za-z./, read as big-endian base-64
+ * integers (so OpenSSL's byte padding and GnuTLS's stripped zero digits read the same). */
+static BIGNUM *from_b64(const char *s, size_t len) {
+  static const char kAlphabet[] =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz./";
+  BIGNUM *bn = BN_new();
+  if (bn == NULL || len == 0) {
+    BN_free(bn);
+    return NULL;
+  }
+  BN_zero(bn);
+  for (size_t i = 0; i < len; i++) {
+    const char *p = memchr(kAlphabet, s[i], 64);
+    if (p == NULL || !BN_lshift(bn, bn, 6) || !BN_add_word(bn, (BN_ULONG)(p - kAlphabet))) {
+      BN_free(bn);
+      return NULL;
+    }
+  }
+  return bn;
+}
+
+static int group_by_bits(unsigned bits, BIGNUM **n, BIGNUM **g);
+
+static char *split(char **line, char sep) {
+  char *start = *line, *end;
+  if (start == NULL) {
+    return NULL;
+  }
+  end = strchr(start, sep);
+  if (end != NULL) {
+    *end = '\0';
+    *line = end + 1;
+  } else {
+    *line = NULL;
+  }
+  return start;
+}
+
+struct conf_entry {
+  char index[32];
+  BIGNUM *n, *g;
+};
+
+static int load_verifiers(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    perror(path);
+    return 0;
+  }
+  char line[8192];
+  struct conf_entry conf[16];
+  size_t num_conf = 0;
+  int gnutls_conf_loaded = 0;
+  while (fgets(line, sizeof(line), f) != NULL && num_users < MAX_USERS) {
+    line[strcspn(line, "\r\n")] = '\0';
+    if (line[0] == '\0' || line[0] == '#') {
+      continue;
+    }
+    struct user *u = &users[num_users];
+    if (strchr(line, '\t') != NULL) {
+      /* OpenSSL: V <verifier> <salt> <user> <gN id> <info> (I lines define groups). */
+      char *rest = line;
+      char *type = split(&rest, '\t');
+      if (strcmp(type, "V") != 0) {
+        continue; /* I lines (custom groups) and revoked (R) users are not supported. */
+      }
+      char *v = split(&rest, '\t'), *s = split(&rest, '\t'), *name = split(&rest, '\t');
+      char *gid = split(&rest, '\t');
+      if (v == NULL || s == NULL || name == NULL || gid == NULL) {
+        continue;
+      }
+      u->verifier = from_b64(v, strlen(v));
+      u->salt = from_b64(s, strlen(s));
+      if (!group_by_bits((unsigned)atoi(gid), &u->n, &u->g) || u->verifier == NULL ||
+          u->salt == NULL) {
+        fprintf(stderr, "%s: cannot read the entry of %s\n", path, name);
+        continue;
+      }
+      u->name = strdup(name);
+      num_users++;
+    } else {
+      /* GnuTLS tpasswd: user:verifier:salt:index, groups in tpasswd.conf (index:N:g). */
+      if (!gnutls_conf_loaded) {
+        char conf_path[4096];
+        snprintf(conf_path, sizeof(conf_path), "%s.conf", path);
+        FILE *cf = fopen(conf_path, "r");
+        if (cf == NULL) {
+          const char *slash = strrchr(path, '/');
+          int dir_len = slash == NULL ? 0 : (int)(slash - path + 1);
+          snprintf(conf_path, sizeof(conf_path), "%.*stpasswd.conf", dir_len, path);
+          cf = fopen(conf_path, "r");
+        }
+        if (cf == NULL) {
+          fprintf(stderr, "%s: no tpasswd.conf (tried %s.conf and tpasswd.conf next to it)\n",
+                  path, path);
+          fclose(f);
+          return 0;
+        }
+        char cline[8192];
+        while (fgets(cline, sizeof(cline), cf) != NULL && num_conf < 16) {
+          cline[strcspn(cline, "\r\n")] = '\0';
+          char *rest = cline;
+          char *index = split(&rest, ':'), *n = split(&rest, ':'), *g = split(&rest, ':');
+          if (index == NULL || n == NULL || g == NULL) {
+            continue;
+          }
+          snprintf(conf[num_conf].index, sizeof(conf[num_conf].index), "%.31s", index);
+          conf[num_conf].n = from_b64(n, strlen(n));
+          conf[num_conf].g = from_b64(g, strlen(g));
+          num_conf++;
+        }
+        fclose(cf);
+        gnutls_conf_loaded = 1;
+      }
+      char *rest = line;
+      char *name = split(&rest, ':'), *v = split(&rest, ':'), *s = split(&rest, ':');
+      char *index = split(&rest, ':');
+      if (name == NULL || v == NULL || s == NULL || index == NULL) {
+        continue;
+      }
+      size_t i;
+      for (i = 0; i < num_conf && strcmp(conf[i].index, index) != 0; i++) {
+      }
+      if (i == num_conf) {
+        fprintf(stderr, "%s: no group %s for %s\n", path, index, name);
+        continue;
+      }
+      u->verifier = from_b64(v, strlen(v));
+      u->salt = from_b64(s, strlen(s));
+      u->n = BN_dup(conf[i].n);
+      u->g = BN_dup(conf[i].g);
+      if (u->verifier == NULL || u->salt == NULL || u->n == NULL || u->g == NULL) {
+        continue;
+      }
+      u->name = strdup(name);
+      num_users++;
+    }
+  }
+  fclose(f);
+  if (num_users == 0) {
+    fprintf(stderr, "%s: no verifiers\n", path);
+    return 0;
+  }
+  return 1;
+}
+
+/* N and g of the RFC 5054 group of `bits` bits. */
+static int group_by_bits(unsigned bits, BIGNUM **n, BIGNUM **g) {
+#if defined(OPENSSL_IS_BORINGSSL)
+  /* From the SRP core the library links. */
+  const srp_group *group;
+  const uint8_t *n_bytes, *g_bytes;
+  size_t n_len, g_len;
+  if (srp_group_get(bits, &group) != SRP_RESULT_OK ||
+      srp_group_n(group, &n_bytes, &n_len) != SRP_RESULT_OK ||
+      srp_group_g(group, &g_bytes, &g_len) != SRP_RESULT_OK) {
+    return 0;
+  }
+  *n = BN_bin2bn(n_bytes, n_len, NULL);
+  *g = BN_bin2bn(g_bytes, g_len, NULL);
+#else
+  char id[16];
+  snprintf(id, sizeof(id), "%u", bits);
+  SRP_gN *gn = SRP_get_default_gN(id);
+  if (gn == NULL || BN_num_bits(gn->N) != (int)bits) {
+    return 0;
+  }
+  *n = BN_dup(gn->N);
+  *g = BN_dup(gn->g);
+#endif
+  return *n != NULL && *g != NULL;
+}
+
+/* The size of the SRP group of the connection. */
+static unsigned connection_group_bits(SSL *ssl) {
+#if defined(OPENSSL_IS_BORINGSSL)
+  return SSL_get_srp_group_bits(ssl);
+#else
+  BIGNUM *n = SSL_get_srp_N(ssl);
+  return n == NULL ? 0 : (unsigned)BN_num_bits(n);
+#endif
+}
+
+static int username_callback(SSL *ssl, int *out_alert, void *arg) {
+  (void)arg;
+  const char *name = SSL_get_srp_username(ssl);
+  for (size_t i = 0; name != NULL && i < num_users; i++) {
+    if (strcmp(users[i].name, name) == 0) {
+      if (!SSL_set_srp_server_param(ssl, users[i].n, users[i].g, users[i].salt,
+                                    users[i].verifier, NULL)) {
+        *out_alert = SSL_AD_INTERNAL_ERROR;
+        return SSL3_AL_FATAL;
+      }
+      return 0;
+    }
+  }
+  /* Unknown user, as OpenSSL applications report it: BoringSSL continues with a fake user,
+   * OpenSSL sends unknown_psk_identity. */
+  *out_alert = SSL_AD_UNKNOWN_PSK_IDENTITY;
+  return SSL3_AL_FATAL;
+}
+
+static int run_server(const char *listen_addr, const char *verifiers, const char *cert,
+                      const char *key, const char *ciphers, int min_group, long count) {
+  if (!load_verifiers(verifiers)) {
+    return 1;
+  }
+  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+  SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_info_callback(ctx, info_callback);
+  SSL_CTX_set_srp_username_callback(ctx, username_callback);
+  if (min_group > 0) {
+    SSL_CTX_set_srp_strength(ctx, min_group);
+  }
+  if (ciphers != NULL && !set_ciphers(ctx, ciphers)) {
+    fprintf(stderr, "invalid --cipher %s\n", ciphers);
+    return 1;
+  }
+  if (cert != NULL && (!SSL_CTX_use_certificate_chain_file(ctx, cert) ||
+                       !SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM))) {
+    fprintf(stderr, "cannot load %s / %s\n", cert, key);
+    return 1;
+  }
+  struct sockaddr_in addr;
+  if (!parse_addr(listen_addr, &addr)) {
+    usage();
+  }
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(lfd, 64) != 0) {
+    perror("bind/listen");
+    return 1;
+  }
+  socklen_t len = sizeof(addr);
+  getsockname(lfd, (struct sockaddr *)&addr, &len);
+  char host[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host));
+  printf("listening %s:%u\n", host, ntohs(addr.sin_port));
+  fflush(stdout);
+
+  for (long served = 0; count < 0 || served < count; served++) {
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0) {
+      perror("accept");
+      return 1;
+    }
+    last_alert_received = last_alert_sent = -1;
+    ERR_clear_error();
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) != 1) {
+      printf("rejected alert=%s\n", alert_name(connection_alert()));
+    } else {
+      const char *user = SSL_get_srp_username(ssl);
+      printf("accepted user=%s cipher=0x%04X\n", user != NULL ? user : "(none)",
+             SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl)));
+      /* Answer one request, if the client sends one. */
+      char request[4096];
+      int n = SSL_read(ssl, request, sizeof(request) - 1);
+      if (n > 0) {
+        char body[512];
+        int body_len = snprintf(body, sizeof(body), "srp-user: %s\n", user != NULL ? user : "");
+        char response[1024];
+        int response_len = snprintf(response, sizeof(response),
+                                    "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
+                                    "Content-Length: %d\r\n\r\n%s",
+                                    body_len, body);
+        SSL_write(ssl, response, response_len);
+      }
+      SSL_shutdown(ssl);
+    }
+    fflush(stdout);
+    SSL_free(ssl);
+    close(fd);
+  }
+  SSL_CTX_free(ctx);
+  return 0;
+}
+
+static int run_client(const char *connect_addr, const char *user, const char *password,
+                      const char *ciphers, int min_group, long count, const char *get) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+  SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_info_callback(ctx, info_callback);
+  if (user != NULL) {
+    if (!SSL_CTX_set_srp_username(ctx, (char *)user) ||
+        (password != NULL && !SSL_CTX_set_srp_password(ctx, (char *)password))) {
+      printf("error: %s alert=none\n", error_name());
+      return 1;
+    }
+  } else {
+#if defined(OPENSSL_IS_BORINGSSL)
+    SSL_CTX_set_srp_offer_without_credentials(ctx, 1);
+#else
+    fprintf(stderr, "OpenSSL cannot offer SRP without a username\n");
+    return 2;
+#endif
+  }
+  if (min_group > 0 && !SSL_CTX_set_srp_strength(ctx, min_group)) {
+    fprintf(stderr, "invalid --min-group\n");
+    return 2;
+  }
+  /* Without --cipher, offer the SRP suites only, as the other peers do. */
+  if (!set_ciphers(ctx, ciphers != NULL ? ciphers : "0xC01D,0xC020,0xC01E,0xC021")) {
+    fprintf(stderr, "invalid --cipher %s\n", ciphers);
+    return 2;
+  }
+  struct sockaddr_in addr;
+  if (!parse_addr(connect_addr, &addr)) {
+    usage();
+  }
+  for (long i = 0; i < count; i++) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+      printf("error: CONNECT_FAILED alert=none\n");
+      return 1;
+    }
+    last_alert_received = last_alert_sent = -1;
+    ERR_clear_error();
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) != 1) {
+      printf("error: %s alert=%s\n", error_name(), alert_name(connection_alert()));
+      return 1;
+    }
+    const char *srp_user = SSL_get_srp_username(ssl);
+    printf("ok version=%s cipher=0x%04X group=%u user=%s\n",
+           SSL_get_version(ssl)[0] == 'T' ? "TLS1.2" : SSL_get_version(ssl),
+           SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl)), connection_group_bits(ssl),
+           srp_user != NULL ? srp_user : "(none)");
+    if (get != NULL) {
+      char request[1024];
+      int n = snprintf(request, sizeof(request), "GET %s HTTP/1.0\r\n\r\n", get);
+      SSL_write(ssl, request, n);
+      char response[8192];
+      size_t total = 0;
+      while (total < sizeof(response) - 1) {
+        int r = SSL_read(ssl, response + total, (int)(sizeof(response) - 1 - total));
+        if (r <= 0) {
+          break;
+        }
+        total += (size_t)r;
+      }
+      response[total] = '\0';
+      char *body = strstr(response, "\r\n\r\n");
+      fputs(body != NULL ? body + 4 : response, stdout);
+    }
+    fflush(stdout);
+    SSL_shutdown(ssl);
+    SSL_free(ssl);
+    close(fd);
+  }
+  SSL_CTX_free(ctx);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage();
+  }
+  const char *mode = argv[1];
+  const char *connect_addr = NULL, *listen_addr = NULL, *user = NULL, *password = NULL;
+  const char *ciphers = NULL, *verifiers = NULL, *cert = NULL, *key = NULL, *get = NULL;
+  int min_group = 0;
+  long count = -1;
+  for (int i = 2; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (value == NULL) {
+      usage();
+    }
+    i++;
+    if (strcmp(arg, "--connect") == 0) connect_addr = value;
+    else if (strcmp(arg, "--listen") == 0) listen_addr = value;
+    else if (strcmp(arg, "--user") == 0) user = value;
+    else if (strcmp(arg, "--password") == 0) password = value;
+    else if (strcmp(arg, "--cipher") == 0) ciphers = value;
+    else if (strcmp(arg, "--verifiers") == 0) verifiers = value;
+    else if (strcmp(arg, "--cert") == 0) cert = value;
+    else if (strcmp(arg, "--key") == 0) key = value;
+    else if (strcmp(arg, "--min-group") == 0) min_group = atoi(value);
+    else if (strcmp(arg, "--count") == 0) count = atol(value);
+    else if (strcmp(arg, "--get") == 0) get = value;
+    else usage();
+  }
+  if (strcmp(mode, "client") == 0 && connect_addr != NULL) {
+    return run_client(connect_addr, user, password, ciphers, min_group, count < 0 ? 1 : count,
+                      get);
+  }
+  if (strcmp(mode, "server") == 0 && listen_addr != NULL && verifiers != NULL &&
+      (cert == NULL) == (key == NULL)) {
+    return run_server(listen_addr, verifiers, cert, key, ciphers, min_group, count);
+  }
+  usage();
+  return 2;
+}
