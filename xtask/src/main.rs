@@ -8,6 +8,7 @@ mod codegen;
 mod ctgrind;
 mod demo;
 mod deps;
+mod interop;
 mod nss;
 mod test;
 mod upstream;
@@ -38,6 +39,8 @@ enum Command {
     Demo(demo::Demo),
     /// Run client and server under valgrind memcheck with secrets marked undefined.
     Ctgrind(ctgrind::Ctgrind),
+    /// TLS-SRP handshakes: patched NSS and BoringSSL against each other, OpenSSL and GnuTLS.
+    Interop(interop::Interop),
     /// NSS with TLS-SRP: fetch the pinned source, check the patch series, build.
     Nss(nss::Nss),
     /// Run every test: header drift, cargo tests, constant-time check.
@@ -56,6 +59,7 @@ fn main() -> anyhow::Result<()> {
         Command::Codegen(cmd) => cmd.run(&sh),
         Command::Ctgrind(cmd) => cmd.run(&sh),
         Command::Demo(cmd) => cmd.run(&sh),
+        Command::Interop(cmd) => cmd.run(&sh),
         Command::Nss(cmd) => cmd.run(&sh),
         Command::Test(cmd) => cmd.run(&sh),
         Command::Which(cmd) => cmd.run(&sh),

@@ -15,7 +15,7 @@ impl Which {
         let path = match self.program.as_str() {
             "srp-peer-boringssl" => crate::boringssl::peer(sh)?,
             "srp-peer-openssl" => crate::boringssl::openssl_peer(sh)?,
-            "srp-peer-nss" => bail!("srp-peer-nss is not built by xtask yet (issue 3)"),
+            "srp-peer-nss" => crate::nss::peer(sh)?,
             other => bail!(
                 "expected srp-peer-boringssl, srp-peer-openssl or srp-peer-nss, found {other:?}"
             ),
