@@ -47,8 +47,8 @@ impl Codegen {
 }
 
 fn check(path: &Path, generated: &str) -> anyhow::Result<()> {
-    let committed = std::fs::read_to_string(path)
-        .with_context(|| format!("reading {}", path.display()))?;
+    let committed =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     if committed != generated {
         bail!(
             "{HEADER} is out of date with srp-ffi/src/ffi.rs: run `cargo xtask codegen` and commit \
