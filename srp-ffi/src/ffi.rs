@@ -228,6 +228,36 @@ unsafe fn output(data: &[u8], out: *mut u8, capacity: usize, out_len: *mut usize
     SRP_RESULT_OK
 }
 
+/// Hands the caller a pointer to `data` (which lives as long as the object it belongs to) and
+/// its length.
+///
+/// # Safety
+/// `out` and `out_len` are NULL or writable.
+unsafe fn borrowed_output(data: &[u8], out: *mut *const u8, out_len: *mut usize) -> srp_result {
+    if out.is_null() || out_len.is_null() {
+        return SRP_RESULT_NULL_PARAMETER;
+    }
+    // SAFETY: checked for NULL above; the caller guarantees they are writable.
+    unsafe {
+        *out = data.as_ptr();
+        *out_len = data.len();
+    }
+    SRP_RESULT_OK
+}
+
+/// Drops an object the library handed out as `*mut C`, boxed as `T`. NULL does nothing.
+///
+/// # Safety
+/// `ptr` is NULL or came from `Box::<T>::into_raw` cast to `*mut C`, and is freed once.
+unsafe fn free_boxed<T, C>(ptr: *mut C) {
+    boundary_or((), || {
+        if !ptr.is_null() {
+            // SAFETY: the caller guarantees where the pointer came from.
+            drop(unsafe { Box::from_raw(ptr.cast::<T>()) });
+        }
+    })
+}
+
 /// Runs `body`, turning a panic into `SRP_RESULT_PANIC`.
 fn boundary(body: impl FnOnce() -> srp_result) -> srp_result {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(SRP_RESULT_PANIC)
@@ -386,15 +416,8 @@ pub unsafe extern "C" fn srp_group_n(
     boundary(|| {
         // SAFETY: the caller guarantees the pointer.
         let group = non_null!(unsafe { group_ref(group) });
-        if out.is_null() || out_len.is_null() {
-            return SRP_RESULT_NULL_PARAMETER;
-        }
-        // SAFETY: checked for NULL above.
-        unsafe {
-            *out = group.n_bytes().as_ptr();
-            *out_len = group.n_len();
-        }
-        SRP_RESULT_OK
+        // SAFETY: the caller guarantees the output pointers.
+        unsafe { borrowed_output(group.n_bytes(), out, out_len) }
     })
 }
 
@@ -411,16 +434,8 @@ pub unsafe extern "C" fn srp_group_g(
     boundary(|| {
         // SAFETY: the caller guarantees the pointer.
         let group = non_null!(unsafe { group_ref(group) });
-        if out.is_null() || out_len.is_null() {
-            return SRP_RESULT_NULL_PARAMETER;
-        }
-        let g = group.g_bytes();
-        // SAFETY: checked for NULL above.
-        unsafe {
-            *out = g.as_ptr();
-            *out_len = g.len();
-        }
-        SRP_RESULT_OK
+        // SAFETY: the caller guarantees the output pointers.
+        unsafe { borrowed_output(group.g_bytes(), out, out_len) }
     })
 }
 
@@ -429,7 +444,10 @@ pub unsafe extern "C" fn srp_group_g(
 /// # Safety
 /// `username` points to `username_len` readable bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn srp_username_check(username: *const u8, username_len: usize) -> srp_result {
+pub unsafe extern "C" fn srp_username_check(
+    username: *const u8,
+    username_len: usize,
+) -> srp_result {
     boundary(|| {
         // SAFETY: the caller guarantees the buffer.
         let username = non_null!(unsafe { input(username, username_len) });
@@ -493,7 +511,12 @@ pub unsafe extern "C" fn srp_client_exchange(
         }
         // SAFETY: both outputs fit (checked above) and were checked for NULL.
         unsafe {
-            output(&exchange.public_key, client_public_out, client_public_capacity, client_public_len);
+            output(
+                &exchange.public_key,
+                client_public_out,
+                client_public_capacity,
+                client_public_len,
+            );
             output(exchange.premaster.as_bytes(), premaster_out, premaster_capacity, premaster_len)
         }
     })
@@ -607,16 +630,8 @@ pub unsafe extern "C" fn srp_verifier_record_salt(
     boundary(|| {
         // SAFETY: the caller guarantees the pointer.
         let record = non_null!(unsafe { record_ref(record) });
-        if out.is_null() || out_len.is_null() {
-            return SRP_RESULT_NULL_PARAMETER;
-        }
-        let salt = record.salt.as_bytes();
-        // SAFETY: checked for NULL above.
-        unsafe {
-            *out = salt.as_ptr();
-            *out_len = salt.len();
-        }
-        SRP_RESULT_OK
+        // SAFETY: the caller guarantees the output pointers.
+        unsafe { borrowed_output(record.salt.as_bytes(), out, out_len) }
     })
 }
 
@@ -626,12 +641,8 @@ pub unsafe extern "C" fn srp_verifier_record_salt(
 /// `record` is NULL or a live record, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn srp_verifier_record_free(record: *mut srp_verifier_record) {
-    boundary_or((), || {
-        if !record.is_null() {
-            // SAFETY: the record came from `record_into_ptr` and is freed once.
-            drop(unsafe { Box::from_raw(record.cast::<VerifierRecord>()) });
-        }
-    })
+    // SAFETY: the caller guarantees the pointer.
+    unsafe { free_boxed::<VerifierRecord, _>(record) }
 }
 
 /// Creates fake users for `group`, with salts of `salt_len` bytes (use the length of the real
@@ -650,7 +661,8 @@ pub unsafe extern "C" fn srp_fake_users_new(
 ) -> srp_result {
     boundary(|| {
         // SAFETY: the caller guarantees every buffer.
-        let (seed, group) = unsafe { (non_null!(input(seed, seed_len)), non_null!(group_ref(group))) };
+        let (seed, group) =
+            unsafe { (non_null!(input(seed, seed_len)), non_null!(group_ref(group))) };
         if out.is_null() {
             return SRP_RESULT_NULL_PARAMETER;
         }
@@ -697,12 +709,8 @@ pub unsafe extern "C" fn srp_fake_users_record(
 /// `fake_users` is NULL or live, and not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn srp_fake_users_free(fake_users: *mut srp_fake_users) {
-    boundary_or((), || {
-        if !fake_users.is_null() {
-            // SAFETY: came from `srp_fake_users_new` and is freed once.
-            drop(unsafe { Box::from_raw(fake_users.cast::<FakeUsers>()) });
-        }
-    })
+    // SAFETY: the caller guarantees the pointer.
+    unsafe { free_boxed::<FakeUsers, _>(fake_users) }
 }
 
 /// Starts the server side of one handshake for a record: picks b and computes B, before the
@@ -792,12 +800,8 @@ pub unsafe extern "C" fn srp_server_premaster(
 /// `server` is NULL or live, and not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn srp_server_free(server: *mut srp_server) {
-    boundary_or((), || {
-        if !server.is_null() {
-            // SAFETY: came from `srp_server_new` and is freed once.
-            drop(unsafe { Box::from_raw(server.cast::<Server>()) });
-        }
-    })
+    // SAFETY: the caller guarantees the pointer.
+    unsafe { free_boxed::<Server, _>(server) }
 }
 
 /// Loads an OpenSSL `srpvfile` or a GnuTLS `tpasswd` file (told apart by their content; for
@@ -953,10 +957,6 @@ fn most_common<T: Ord + Copy>(values: impl Iterator<Item = T>) -> Option<T> {
 /// `file` is NULL or live, and not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn srp_verifier_file_free(file: *mut srp_verifier_file) {
-    boundary_or((), || {
-        if !file.is_null() {
-            // SAFETY: came from `srp_verifier_file_load` and is freed once.
-            drop(unsafe { Box::from_raw(file.cast::<VerifierDb>()) });
-        }
-    })
+    // SAFETY: the caller guarantees the pointer.
+    unsafe { free_boxed::<VerifierDb, _>(file) }
 }
