@@ -10,13 +10,17 @@
 //! - `build`: fetch, patch into `.cache/boringssl/tree/` (only changed files rewritten), build
 //!   the srp-ffi static library, then CMake/Ninja in `.cache/boringssl/build/` with the core
 //!   linked into `ssl` as an IMPORTED static target. Ninja reuses everything that did not change.
-//! - `test`: build, then run `ssl_test` (optionally filtered).
+//!   `--sanitize` builds with AddressSanitizer and UBSan (gcc) into `.cache/boringssl/build-sanitize/`.
+//! - `test`: build, then run `ssl_test` (optionally filtered, optionally the sanitized build).
+//!
+//! For other commands: [`test`] (all of `ssl_test`, for `cargo xtask test`), [`peer`],
+//! [`sanitized_peer`] and [`openssl_peer`] (the interop peers).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, ensure};
+use anyhow::{Context, bail, ensure};
 use xshell::{Shell, cmd};
 
 use crate::upstream::{self, Pin, Provider, Series};
@@ -51,6 +55,15 @@ const BORING_COMMIT: &str = "309bf35b9eb97fc21040915a5f4a886941965c47";
 
 /// The Ninja targets `build` makes by default.
 const TARGETS: [&str; 4] = ["ssl", "crypto", "bssl", "ssl_test"];
+
+/// The Ninja targets `build --sanitize` makes by default: what `ssl_test` and the sanitized
+/// peer need.
+const SANITIZED_TARGETS: [&str; 3] = ["ssl", "crypto", "ssl_test"];
+
+/// Compiler flags of the sanitized build (gcc: BoringSSL's own `ASAN`/`UBSAN` options want
+/// clang), also used for the sanitized peer. UBSan findings abort, so a test cannot pass over them.
+const SANITIZE_FLAGS: &str =
+    "-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g1";
 
 /// Debian packages the build needs (no Go, no Perl: `gen/` holds the generated files).
 const BUILD_PACKAGES: &[&str] = &["cmake", "ninja-build", "g++", "patch"];
@@ -93,9 +106,13 @@ enum Origin {
 
 #[derive(clap::Args)]
 struct Build {
-    /// Only these Ninja targets (default: ssl crypto bssl ssl_test).
+    /// Only these Ninja targets (default: ssl crypto bssl ssl_test; with --sanitize: ssl crypto
+    /// ssl_test).
     #[arg(long = "target")]
     targets: Vec<String>,
+    /// Build with AddressSanitizer and UBSan into .cache/boringssl/build-sanitize.
+    #[arg(long)]
+    sanitize: bool,
 }
 
 #[derive(clap::Args)]
@@ -103,6 +120,62 @@ struct TestArgs {
     /// A gtest filter for ssl_test, e.g. `*SRP*`.
     #[arg(long)]
     filter: Option<String>,
+    /// Run the ssl_test of the sanitized build (AddressSanitizer, UBSan).
+    #[arg(long)]
+    sanitize: bool,
+}
+
+/// Which build: Release as shipped, or with sanitizers for finding memory errors.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    Release,
+    /// AddressSanitizer and UBSan, asserts on, `-O1`.
+    Sanitized,
+}
+
+impl Flavor {
+    fn from_flag(sanitize: bool) -> Self {
+        if sanitize { Flavor::Sanitized } else { Flavor::Release }
+    }
+
+    /// The CMake/Ninja build directory, outside the tree so a new series never touches it.
+    fn build_dir(self, sh: &Shell) -> PathBuf {
+        let name = match self {
+            Flavor::Release => "build",
+            Flavor::Sanitized => "build-sanitize",
+        };
+        upstream::cache_dir(sh).join("boringssl").join(name)
+    }
+
+    /// CMake cache entries, as `NAME=VALUE` (passed as `-D`, and compared with CMakeCache.txt).
+    fn cmake_settings(self) -> Vec<String> {
+        let mut settings = Vec::new();
+        match self {
+            // gcc 12 warns (an error under -Werror) about array bounds in ssl_test.cc.
+            Flavor::Release => {
+                settings.push("CMAKE_BUILD_TYPE=Release".to_owned());
+                settings.push("CMAKE_CXX_FLAGS=-Wno-error=array-bounds".to_owned());
+            }
+            // BoringSSL's RelWithAsserts is its Release flags without -DNDEBUG.
+            Flavor::Sanitized => {
+                settings.push("CMAKE_BUILD_TYPE=RelWithAsserts".to_owned());
+                for lang in ["C", "CXX"] {
+                    settings.push(format!("CMAKE_{lang}_FLAGS_RELEASE=-O1"));
+                }
+                settings.push(format!("CMAKE_C_FLAGS={SANITIZE_FLAGS}"));
+                settings.push(format!("CMAKE_CXX_FLAGS={SANITIZE_FLAGS} -Wno-error=array-bounds"));
+                settings.push(format!("CMAKE_EXE_LINKER_FLAGS={SANITIZE_FLAGS}"));
+            }
+        }
+        settings
+    }
+
+    fn default_targets(self) -> &'static [&'static str] {
+        match self {
+            Flavor::Release => &TARGETS,
+            Flavor::Sanitized => &SANITIZED_TARGETS,
+        }
+    }
 }
 
 impl Boringssl {
@@ -112,20 +185,71 @@ impl Boringssl {
             BoringsslCommand::Check => check(sh),
             BoringsslCommand::Build(build) => build.run(sh),
             BoringsslCommand::Test(test) => {
-                Build { targets: Vec::new() }.run(sh)?;
-                let ssl_test = build_dir(sh).join("ssl_test");
-                crate::step("running ssl_test");
-                let filter = test.filter.map(|f| format!("--gtest_filter={f}"));
-                cmd!(sh, "{ssl_test} {filter...}").run()?;
-                Ok(())
+                let flavor = Flavor::from_flag(test.sanitize);
+                Build { targets: vec!["ssl_test".into()], sanitize: test.sanitize }.run(sh)?;
+                run_ssl_test(sh, flavor, test.filter.as_deref())
             }
         }
     }
 }
 
-/// The CMake/Ninja build directory, outside the tree so a new series never touches it.
-pub fn build_dir(sh: &Shell) -> PathBuf {
-    upstream::cache_dir(sh).join("boringssl/build")
+/// `cargo xtask test`'s BoringSSL step: builds `ssl_test` (and the `ssl` and `crypto` it links;
+/// seconds when up to date, about 9 minutes from scratch on 2 cores) and runs all of it,
+/// BoringSSL's own tests and the TLS-SRP ones. Prints a summary; fails on any failure.
+pub fn test(sh: &Shell) -> anyhow::Result<()> {
+    Build { targets: vec!["ssl_test".into()], sanitize: false }.run(sh)?;
+    run_ssl_test(sh, Flavor::Release, None)
+}
+
+/// Runs `ssl_test` of `flavor`'s build: quietly, then a one-line summary, or on failure its
+/// output and the failed tests.
+fn run_ssl_test(sh: &Shell, flavor: Flavor, filter: Option<&str>) -> anyhow::Result<()> {
+    let ssl_test = flavor.build_dir(sh).join("ssl_test");
+    let filter_arg = filter.map(|f| format!("--gtest_filter={f}"));
+    crate::step(&format!("running {} {}", ssl_test.display(), filter_arg.as_deref().unwrap_or("")));
+    // The tests log expected failures ("Server error: SSL") on stderr: kept for a failure report.
+    let started = Instant::now();
+    let output =
+        cmd!(sh, "{ssl_test} --gtest_brief=1 {filter_arg...}").quiet().ignore_status().output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let ran = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("[==========] "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse::<u32>().ok());
+    let failed: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("[  FAILED  ] "))
+        .filter(|l| !l.contains(" listed below:") && !l.contains(" ms)"))
+        .collect();
+    match ran {
+        Some(ran) if output.status.success() && failed.is_empty() && ran > 0 => {
+            let srp = cmd!(sh, "{ssl_test} --gtest_list_tests --gtest_filter=SRPTest.*")
+                .quiet()
+                .read()?
+                .lines()
+                .filter(|l| l.starts_with("  "))
+                .count();
+            println!(
+                "ssl_test: all {ran} tests passed ({srp} of them TLS-SRP) in {:.1?}",
+                started.elapsed()
+            );
+            Ok(())
+        }
+        _ => {
+            eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+            println!("{stdout}");
+            bail!(
+                "ssl_test: expected every test to pass, found {} ({}); failed: {}",
+                match ran {
+                    Some(ran) => format!("{} of {ran} failed", failed.len()),
+                    None => "no summary: it crashed".to_owned(),
+                },
+                output.status,
+                if failed.is_empty() { "-".to_owned() } else { failed.join(", ") }
+            )
+        }
+    }
 }
 
 /// The series, from `boringssl-patches/`.
@@ -326,29 +450,37 @@ impl Build {
         let core = sh.current_dir().join("target/release/libsrp_ffi.a");
         let include = sh.current_dir().join("srp-ffi/include");
 
-        let build = build_dir(sh);
-        let srp_lib = format!("-DSRP_FFI_LIBRARY={}", core.display());
-        let srp_include = format!("-DSRP_FFI_INCLUDE_DIR={}", include.display());
+        let flavor = Flavor::from_flag(self.sanitize);
+        let build = flavor.build_dir(sh);
+        let mut settings = flavor.cmake_settings();
+        settings.push(format!("SRP_FFI_LIBRARY={}", core.display()));
+        settings.push(format!("SRP_FFI_INCLUDE_DIR={}", include.display()));
+        // Configured already with these settings? CMakeCache.txt holds `NAME:TYPE=VALUE` lines.
         let cache = fs::read_to_string(build.join("CMakeCache.txt")).unwrap_or_default();
         let configured = build.join("build.ninja").exists()
-            && cache.lines().any(|l| l == format!("SRP_FFI_LIBRARY:FILEPATH={}", core.display()));
+            && settings.iter().all(|setting| {
+                let (name, value) = setting.split_once('=').unwrap_or((setting, ""));
+                cache.lines().any(|l| {
+                    l.strip_prefix(name)
+                        .and_then(|rest| rest.strip_prefix(':'))
+                        .and_then(|rest| rest.split_once('='))
+                        .is_some_and(|(_, v)| v == value)
+                })
+            });
         if !configured {
-            crate::step("configuring BoringSSL (CMake, Ninja, Release)");
+            crate::step(&format!("configuring BoringSSL in {} (CMake, Ninja)", build.display()));
             sh.create_dir(&build)?;
-            cmd!(
-                sh,
-                "cmake -S {tree} -B {build} -G Ninja -DCMAKE_BUILD_TYPE=Release
-                 -DCMAKE_CXX_FLAGS=-Wno-error=array-bounds {srp_lib} {srp_include}"
-            )
-            .run()?;
+            let defines: Vec<String> = settings.iter().map(|s| format!("-D{s}")).collect();
+            cmd!(sh, "cmake -S {tree} -B {build} -G Ninja {defines...}").run()?;
         }
         let targets: Vec<String> = if self.targets.is_empty() {
-            TARGETS.iter().map(|t| t.to_string()).collect()
+            flavor.default_targets().iter().map(|t| t.to_string()).collect()
         } else {
             self.targets
         };
         crate::step(&format!(
-            "ninja {} (a first build takes 15-25 minutes on 2 shared cores; afterwards seconds)",
+            "ninja {} (from scratch about 9 minutes on 2 idle cores, more when shared; \
+             afterwards seconds)",
             targets.join(" ")
         ));
         let started = Instant::now();
@@ -361,10 +493,23 @@ impl Build {
 /// Builds (when missing or older than its inputs) and returns `srp-peer-boringssl`, the test
 /// peer on the patched library's public API (`tests/peers/srp-peer-boringssl.c`).
 pub fn peer(sh: &Shell) -> anyhow::Result<PathBuf> {
-    Build { targets: vec!["ssl".into(), "crypto".into()] }.run(sh)?;
+    boringssl_peer(sh, Flavor::Release)
+}
+
+/// Builds (when missing or older than its inputs) and returns `srp-peer-boringssl-sanitized`:
+/// the same peer and the patched library built with AddressSanitizer and UBSan
+/// (`.cache/boringssl/build-sanitize/`; about 15 minutes from scratch on 2 cores). A finding
+/// makes the peer print the report on stderr and exit non-zero.
+pub fn sanitized_peer(sh: &Shell) -> anyhow::Result<PathBuf> {
+    boringssl_peer(sh, Flavor::Sanitized)
+}
+
+fn boringssl_peer(sh: &Shell, flavor: Flavor) -> anyhow::Result<PathBuf> {
+    let sanitize = flavor == Flavor::Sanitized;
+    Build { targets: vec!["ssl".into(), "crypto".into()], sanitize }.run(sh)?;
     let root = sh.current_dir();
     let source = root.join("tests/peers/srp-peer-boringssl.c");
-    let build = build_dir(sh);
+    let build = flavor.build_dir(sh);
     let inputs = [
         source.clone(),
         build.join("libssl.a"),
@@ -372,22 +517,27 @@ pub fn peer(sh: &Shell) -> anyhow::Result<PathBuf> {
         root.join("target/release/libsrp_ffi.a"),
     ];
     let out_dir = upstream::cache_dir(sh).join("boringssl/peer");
-    let binary = out_dir.join("srp-peer-boringssl");
+    let binary =
+        out_dir.join(if sanitize { "srp-peer-boringssl-sanitized" } else { "srp-peer-boringssl" });
     let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
     let newest_input = inputs.iter().filter_map(|p| modified(p)).max();
     if modified(&binary).is_some_and(|built| Some(built) >= newest_input) {
         return Ok(binary);
     }
-    crate::step("building srp-peer-boringssl");
+    crate::step(&format!("building {}", binary.display()));
     sh.create_dir(&out_dir)?;
     let include = upstream::cache_dir(sh).join("boringssl/tree/include");
     let srp_include = root.join("srp-ffi/include");
-    let object = out_dir.join("srp-peer-boringssl.o");
-    cmd!(sh, "gcc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Werror -I{include} -I{srp_include} -c {source} -o {object}")
+    let object = binary.with_extension("o");
+    let sanitizer_flags: Vec<&str> =
+        if sanitize { SANITIZE_FLAGS.split_whitespace().collect() } else { Vec::new() };
+    let sanitizer_flags = &sanitizer_flags;
+    cmd!(sh, "gcc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Werror {sanitizer_flags...} -I{include} -I{srp_include} -c {source} -o {object}")
         .run()?;
     let [_, libssl, libcrypto, core] = inputs;
     // libssl is C++ (g++ links its runtime); the Rust core needs pthread, dl and m.
-    cmd!(sh, "g++ {object} {libssl} {libcrypto} {core} -lpthread -ldl -lm -o {binary}").run()?;
+    cmd!(sh, "g++ {sanitizer_flags...} {object} {libssl} {libcrypto} {core} -lpthread -ldl -lm -o {binary}")
+        .run()?;
     Ok(binary)
 }
 
