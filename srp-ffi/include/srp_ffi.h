@@ -5,6 +5,12 @@
  * its outputs only on success; a buffer is followed by its length; owned objects have
  * _new/_free pairs and _free(NULL) does nothing; groups are static. No function lets a panic
  * unwind into C. srp_result_alert() names the TLS alert for an error.
+ *
+ * Threads: the library has no global mutable state apart from a thread-safe, one-time CPU
+ * feature check. Groups, srp_verifier_file, srp_fake_users and srp_verifier_record objects are
+ * read-only once made: any number of threads may use one at the same time (lookups, fake
+ * records, salts), as long as none frees it meanwhile. An srp_server belongs to one handshake:
+ * one thread at a time.
  */
 
 #ifndef SRP_FFI_H
@@ -129,6 +135,11 @@ typedef uint32_t srp_result;
 #endif // __cplusplus
 
 /**
+ * An implementation of the Montgomery multiplication and squaring.
+ */
+typedef struct Backend Backend;
+
+/**
  * Derives fake records for unknown usernames (RFC 5054 section 2.5.1.3). Free with
  * `srp_fake_users_free`.
  */
@@ -155,6 +166,8 @@ typedef struct srp_verifier_file srp_verifier_file;
  * `srp_verifier_record_free`.
  */
 typedef struct srp_verifier_record srp_verifier_record;
+
+
 
 
 

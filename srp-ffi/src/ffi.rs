@@ -23,6 +23,18 @@ use crate::{
     Error, FakeUsers, Group, Salt, Server, Username, Verifier, VerifierRecord, client_exchange,
 };
 
+// The header promises that the read-only objects can be shared between threads, and that a
+// server can move to another thread between calls.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    const fn sent<T: Send>() {}
+    shared::<Group>();
+    shared::<VerifierDb>();
+    shared::<FakeUsers>();
+    shared::<VerifierRecord>();
+    sent::<Server>();
+};
+
 /// The result of every fallible function. `SRP_RESULT_OK` is 0; errors have their own range
 /// (9100 and up) so they are not mistaken for another library's codes.
 #[repr(u32)]
