@@ -3,7 +3,16 @@
 //! 1. the header drift check (`cargo xtask codegen --check`);
 //! 2. every cargo test in the workspace: known answers, properties, the OpenSSL cross-check,
 //!    verifier files made by the real `openssl srp` and `srptool`, the C program, the CLI;
-//! 3. the constant-time check under valgrind (`cargo xtask ctgrind`).
+//! 3. the constant-time check under valgrind (`cargo xtask ctgrind`);
+//! 4. NSS 3.110 with the TLS-SRP series, built from the pinned source, and its `ssl_gtest`
+//!    tests for the new code (`cargo xtask nss test`);
+//! 5. BoringSSL with the TLS-SRP series, built from the pinned source, and its whole `ssl_test`
+//!    (`cargo xtask boringssl test`);
+//! 6. interop over loopback: the patched NSS and BoringSSL against each other, OpenSSL 3.0 libssl
+//!    and GnuTLS, in both directions, every group and suite, hundreds of handshakes per pair and
+//!    every failure case, writing `docs/interop.md` (`cargo xtask interop --write`).
+//!
+//! Every step runs even when an earlier one failed, so one run shows every failure.
 
 use xshell::{Shell, cmd};
 
@@ -13,10 +22,24 @@ pub struct Test {}
 impl Test {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         crate::deps::ensure_debian_packages(sh, crate::deps::TEST_PACKAGES)?;
-        crate::codegen::Codegen::check_only().run(sh)?;
+        let mut failed = Vec::new();
+        let mut check = |name: &str, result: anyhow::Result<()>| {
+            if let Err(e) = result {
+                eprintln!("FAILED: {name}: {e:#}");
+                failed.push(name.to_owned());
+            }
+        };
+        check("header drift", crate::codegen::Codegen::check_only().run(sh));
         crate::step("cargo test --workspace");
-        cmd!(sh, "cargo test --workspace --locked --no-fail-fast").run()?;
-        crate::ctgrind::Ctgrind::all_groups().run(sh)?;
+        check(
+            "cargo test",
+            cmd!(sh, "cargo test --workspace --locked --no-fail-fast").run().map_err(Into::into),
+        );
+        check("ctgrind", crate::ctgrind::Ctgrind::all_groups().run(sh));
+        check("nss test", crate::nss::test(sh));
+        check("boringssl test", crate::boringssl::test(sh));
+        check("interop", crate::interop::Interop::new(true).run(sh));
+        anyhow::ensure!(failed.is_empty(), "failed: {}", failed.join(", "));
         eprintln!("all tests passed");
         Ok(())
     }
