@@ -4,8 +4,8 @@
  *
  *   srp-peer-nss client --connect 127.0.0.1:PORT --user U --password P [--cipher 0xC01D,...]
  *                       [--min-group BITS] [--count N] [--get PATH]
- *   srp-peer-nss server --listen 127.0.0.1:PORT --verifiers FILE [--cipher ...]
- *                       [--min-group BITS] [--count N]
+ *   srp-peer-nss server --listen 127.0.0.1:PORT --verifiers FILE [--cert PEM --key PEM]
+ *                       [--cipher ...] [--min-group BITS] [--count N]
  *
  * Client: one line per successful handshake,
  *   ok version=TLS1.2 cipher=0xC01D group=2048 user=U
@@ -15,15 +15,24 @@
  *   accepted user=U cipher=0x...   or   rejected alert=...
  * answering each request with `HTTP/1.0 200 OK` and body `srp-user: U`.
  *
- * Not yet: --cert/--key (the SRP-RSA suites on the server side).
+ * Without --user the client offers SRP without credentials (the browser's first attempt; a
+ * server that wants a username makes it fail with SSL_ERROR_SRP_CREDENTIALS_REQUIRED).
+ *
+ * --cert/--key: a PEM certificate and its PEM PKCS#8 RSA key (`openssl req -x509 -newkey
+ * rsa:2048 -nodes ...`), loaded without a database; they enable the SRP-RSA suites (0xC01E,
+ * 0xC021) on the server. The client accepts any server certificate without CA verification:
+ * this is a test peer, and SRP authenticates both sides by the password.
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cert.h"
 #include "nspr.h"
 #include "nss.h"
+#include "nssb64.h"
+#include "pk11pub.h"
 #include "ssl.h"
 #include "sslerr.h"
 #include "sslexp.h"
@@ -42,6 +51,8 @@ struct options {
     const char *user;
     const char *password;
     const char *verifiers;
+    const char *cert;
+    const char *key;
     const char *get;
     PRUint16 ciphers[MAX_CIPHERS];
     unsigned int cipherCount;
@@ -62,7 +73,7 @@ usage(void)
     fprintf(stderr,
             "usage: srp-peer-nss client --connect HOST:PORT --user U --password P\n"
             "                           [--cipher 0xC01D,...] [--min-group BITS] [--count N] [--get PATH]\n"
-            "       srp-peer-nss server --listen HOST:PORT --verifiers FILE\n"
+            "       srp-peer-nss server --listen HOST:PORT --verifiers FILE [--cert PEM --key PEM]\n"
             "                           [--cipher ...] [--min-group BITS] [--count N]\n");
     exit(2);
 }
@@ -192,15 +203,16 @@ parse_args(int argc, char **argv, struct options *o)
         } else if (!strcmp(a, "--count")) {
             o->count = strtol(v, NULL, 10);
             o->countGiven = PR_TRUE;
-        } else if (!strcmp(a, "--cert") || !strcmp(a, "--key")) {
-            fprintf(stderr, "srp-peer-nss: %s is not supported yet\n", a);
-            exit(2);
+        } else if (!strcmp(a, "--cert")) {
+            o->cert = v;
+        } else if (!strcmp(a, "--key")) {
+            o->key = v;
         } else {
             usage();
         }
         i++;
     }
-    if (!o->addr || o->count < 1) {
+    if (!o->addr || o->count < 1 || !o->cert != !o->key) {
         usage();
     }
     if (o->cipherCount == 0) {
@@ -313,7 +325,7 @@ run_client(const struct options *o)
 {
     PRNetAddr addr;
     long n;
-    if (!o->user || !o->password) {
+    if (!o->user != !o->password) {
         usage();
     }
     parse_addr(o->addr, &addr);
@@ -332,9 +344,10 @@ run_client(const struct options *o)
             return fail(&alerts);
         }
         if (SSL_SetSrpClientCredentials(ssl, (const PRUint8 *)o->user,
-                                        (unsigned int)strlen(o->user),
+                                        o->user ? (unsigned int)strlen(o->user) : 0,
                                         (const PRUint8 *)o->password,
-                                        (unsigned int)strlen(o->password)) != SECSuccess ||
+                                        o->password ? (unsigned int)strlen(o->password) : 0) !=
+                SECSuccess ||
             SSL_AuthCertificateHook(ssl, accept_any_cert, NULL) != SECSuccess ||
             SSL_SetURL(ssl, "localhost") != SECSuccess ||
             PR_Connect(ssl, &addr, PR_SecondsToInterval(10)) != PR_SUCCESS ||
@@ -382,6 +395,81 @@ run_client(const struct options *o)
         PR_Close(ssl);
     }
     return 0;
+}
+
+/* The DER contents of the first PEM block labelled `label` in `path`; exits on failure. */
+static SECItem *
+read_pem(const char *path, const char *label)
+{
+    char begin[64];
+    char end[64];
+    char *text = NULL;
+    size_t len = 0;
+    char buf[4096];
+    size_t got;
+    char *start;
+    char *stop;
+    SECItem *der;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "srp-peer-nss: cannot open %s\n", path);
+        exit(2);
+    }
+    while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
+        text = realloc(text, len + got + 1);
+        memcpy(text + len, buf, got);
+        len += got;
+    }
+    fclose(f);
+    snprintf(begin, sizeof(begin), "-----BEGIN %s-----", label);
+    snprintf(end, sizeof(end), "-----END %s-----", label);
+    if (!text || (text[len] = 0, !(start = strstr(text, begin))) ||
+        !(stop = strstr(start, end))) {
+        fprintf(stderr, "srp-peer-nss: %s holds no %s\n", path, begin);
+        exit(2);
+    }
+    start += strlen(begin);
+    *stop = 0;
+    der = NSSBase64_DecodeBuffer(NULL, NULL, start, (unsigned int)strlen(start));
+    free(text);
+    if (!der) {
+        fprintf(stderr, "srp-peer-nss: bad base64 in %s\n", path);
+        exit(2);
+    }
+    return der;
+}
+
+/* Configures the model socket with the RSA certificate and key from PEM files (no database:
+ * a temporary certificate and a session key object in the internal slot). */
+static SECStatus
+config_server_cert(PRFileDesc *model, const struct options *o)
+{
+    SECItem *certDer = read_pem(o->cert, "CERTIFICATE");
+    SECItem *keyDer = read_pem(o->key, "PRIVATE KEY");
+    CERTCertificate *cert;
+    SECKEYPrivateKey *key = NULL;
+    PK11SlotInfo *slot;
+    SECStatus rv = SECFailure;
+
+    cert = CERT_NewTempCertificate(CERT_GetDefaultCertDB(), certDer, NULL, PR_FALSE, PR_TRUE);
+    slot = PK11_GetInternalSlot();
+    if (cert && slot &&
+        PK11_ImportDERPrivateKeyInfoAndReturnKey(slot, keyDer, NULL, NULL, PR_FALSE, PR_TRUE,
+                                                 KU_ALL, &key, NULL) == SECSuccess) {
+        rv = SSL_ConfigServerCert(model, cert, key, NULL, 0);
+    }
+    if (slot) {
+        PK11_FreeSlot(slot);
+    }
+    if (key) {
+        SECKEY_DestroyPrivateKey(key);
+    }
+    if (cert) {
+        CERT_DestroyCertificate(cert);
+    }
+    SECITEM_FreeItem(certDer, PR_TRUE);
+    SECITEM_ZfreeItem(keyDer, PR_TRUE);
+    return rv;
 }
 
 /* Reads the request head (up to the blank line) of an HTTP/1.0 request. */
@@ -439,7 +527,8 @@ run_server(const struct options *o)
         return fail(&modelAlerts);
     }
     model = setup_ssl(model, o, PR_TRUE, &modelAlerts);
-    if (!model || SSL_SetSrpServerVerifierFile(model, o->verifiers) != SECSuccess) {
+    if (!model || SSL_SetSrpServerVerifierFile(model, o->verifiers) != SECSuccess ||
+        (o->cert && config_server_cert(model, o) != SECSuccess)) {
         return fail(&modelAlerts);
     }
     PR_NetAddrToString(&bound, host, sizeof(host));
