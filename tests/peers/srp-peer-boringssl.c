@@ -16,12 +16,21 @@
  *     per connection `accepted user=U cipher=0x....` or `rejected alert=...`; answers a request
  *     with `HTTP/1.0 200 OK` and the body `srp-user: U`. Exits after N connections with --count.
  *
+ * --cert/--key give the server an RSA certificate, which enables the SRP-SHA-RSA suites (0xC01E,
+ * 0xC021). Clients do not verify it (no CA, no name check): SRP itself authenticates the server,
+ * as only a server that holds the user's verifier can complete the handshake.
+ *
+ * --min-group is the smallest SRP group accepted: a client rejects a smaller server group
+ * (`error: SRP_GROUP_TOO_SMALL alert=insufficient_security`), a server refuses to use a smaller
+ * verifier and sends insufficient_security. The BoringSSL default is 2048 on both sides.
+ *
  * Only loopback addresses are used by the tests; every loop is bounded by --count.
  *
  * The same source also builds against OpenSSL 3.0's libssl (without OPENSSL_IS_BORINGSSL) as
  * srp-peer-openssl, the OpenSSL side of the interop tests, on libssl's own SRP API (Debian's
  * `openssl s_server -srpvfile` crashes). OpenSSL has no fake users and cannot offer SRP without
- * a username; its error names are OpenSSL's reason strings.
+ * a username; its error names are OpenSSL's reason strings. OpenSSL's client floor defaults to
+ * 1024 bits, and its server has none: the peer applies --min-group in its username callback.
  */
 
 #include <arpa/inet.h>
@@ -53,6 +62,8 @@ struct user {
 
 static struct user users[MAX_USERS];
 static size_t num_users;
+/* The server's --min-group; the OpenSSL build checks it in the username callback. */
+static unsigned server_min_group;
 /* The alert of the current connection: received if any, else sent; -1 for none. */
 static int last_alert_received = -1, last_alert_sent = -1;
 
@@ -353,6 +364,13 @@ static int username_callback(SSL *ssl, int *out_alert, void *arg) {
   const char *name = SSL_get_srp_username(ssl);
   for (size_t i = 0; name != NULL && i < num_users; i++) {
     if (strcmp(users[i].name, name) == 0) {
+#if !defined(OPENSSL_IS_BORINGSSL)
+      /* BoringSSL checks its floor (SSL_CTX_set_srp_strength) itself. */
+      if ((unsigned)BN_num_bits(users[i].n) < server_min_group) {
+        *out_alert = SSL_AD_INSUFFICIENT_SECURITY;
+        return SSL3_AL_FATAL;
+      }
+#endif
       if (!SSL_set_srp_server_param(ssl, users[i].n, users[i].g, users[i].salt,
                                     users[i].verifier, NULL)) {
         *out_alert = SSL_AD_INTERNAL_ERROR;
@@ -377,7 +395,11 @@ static int run_server(const char *listen_addr, const char *verifiers, const char
   SSL_CTX_set_info_callback(ctx, info_callback);
   SSL_CTX_set_srp_username_callback(ctx, username_callback);
   if (min_group > 0) {
-    SSL_CTX_set_srp_strength(ctx, min_group);
+    server_min_group = (unsigned)min_group;
+    if (!SSL_CTX_set_srp_strength(ctx, min_group)) {
+      fprintf(stderr, "invalid --min-group\n");
+      return 2;
+    }
   }
   if (ciphers != NULL && !set_ciphers(ctx, ciphers)) {
     fprintf(stderr, "invalid --cipher %s\n", ciphers);
@@ -450,6 +472,8 @@ static int run_client(const char *connect_addr, const char *user, const char *pa
   SSL_CTX *ctx = SSL_CTX_new(TLS_method());
   SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_info_callback(ctx, info_callback);
+  /* A server certificate (SRP-SHA-RSA suites) is not verified: SRP authenticates the server. */
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
   if (user != NULL) {
     if (!SSL_CTX_set_srp_username(ctx, (char *)user) ||
         (password != NULL && !SSL_CTX_set_srp_password(ctx, (char *)password))) {
