@@ -135,11 +135,6 @@ typedef uint32_t srp_result;
 #endif // __cplusplus
 
 /**
- * An implementation of the Montgomery multiplication and squaring.
- */
-typedef struct Backend Backend;
-
-/**
  * Derives fake records for unknown usernames (RFC 5054 section 2.5.1.3). Free with
  * `srp_fake_users_free`.
  */
@@ -166,8 +161,6 @@ typedef struct srp_verifier_file srp_verifier_file;
  * `srp_verifier_record_free`.
  */
 typedef struct srp_verifier_record srp_verifier_record;
-
-
 
 
 
