@@ -15,6 +15,8 @@
 //! `-- --json` prints one JSON object per line instead;
 //! `-- --core` times only `srp-ffi`, `openssl-srp` and `openssl-consttime` (what `cargo xtask
 //! bench core` runs);
+//! `-- --backend portable` runs this core on the portable backend instead of the one the CPU
+//! selects (printed in the header line either way);
 //! `-- --write docs/performance.md` also replaces the results block of that file (the path is
 //! relative to the workspace root) between `<!-- bench-results:begin -->` and
 //! `<!-- bench-results:end -->`.
@@ -604,11 +606,22 @@ fn main() {
             "--core" => core_only = true,
             "--wall" => wall = true,
             "--write" => write = Some(PathBuf::from(args.next().expect("--write needs a path"))),
+            "--backend" => {
+                let name = args.next().expect("--backend needs a name");
+                let backend = srp_ffi::arith::Backend::ALL
+                    .into_iter()
+                    .find(|b| b.name() == name)
+                    .unwrap_or_else(|| panic!("unknown backend {name:?} (portable, adx)"));
+                assert!(
+                    srp_ffi::arith::set_process_backend(backend),
+                    "this CPU cannot run the {name} backend"
+                );
+            }
             // `cargo bench` passes --bench to harness = false targets.
             "--bench" => {}
             other => {
                 eprintln!(
-                    "usage: srp [--json] [--wall] [--core] [--write docs/performance.md]; unknown: {other}"
+                    "usage: srp [--json] [--wall] [--core] [--backend portable|adx] [--write docs/performance.md]; unknown: {other}"
                 );
                 std::process::exit(2);
             }

@@ -6,10 +6,17 @@
 //! `ctgrind leaky` instead runs a deliberately variable-time exponentiation on a secret, which
 //! memcheck must report: it shows that the check can fail.
 //!
-//! Usage: `ctgrind exchange BITS...` or `ctgrind leaky`.
+//! `exchange` runs on the backend named by `--backend` (default: the one the CPU selects),
+//! forced without asking CPUID: valgrind's emulated CPU hides ADX (and AVX-512) from CPUID, so
+//! detection alone would only ever check the portable backend; valgrind 3.19 does execute MULX,
+//! ADCX and ADOX. `ctgrind backends` (run natively, not under valgrind) lists the backends this
+//! CPU supports, for `cargo xtask ctgrind` to check each.
+//!
+//! Usage: `ctgrind exchange [--backend NAME] BITS...`, `ctgrind backends` or `ctgrind leaky`.
 
 use crypto_bigint::BoxedUint;
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
+use srp_ffi::arith::Backend;
 use srp_ffi::{
     FakeUsers, Group, GroupId, Salt, Server, Username, VerifierRecord, client_exchange, compute_x,
     ct,
@@ -18,18 +25,51 @@ use srp_ffi::{
 fn main() {
     const { assert!(ct::ENABLED, "build the harness with --features ct-validation") };
     let args: Vec<String> = std::env::args().skip(1).collect();
-    // The xtask reads this line to report which exponentiation backend the run covered.
-    eprintln!("srp-ffi backend: {}", srp_ffi::arith::backend_name());
     match args.first().map(String::as_str) {
         Some("exchange") => {
-            for bits in &args[1..] {
-                let bits: u32 = bits.parse().expect("group size in bits");
-                exchange(Group::by_bits(bits).expect("an RFC 5054 group size"));
+            let mut rest = &args[1..];
+            let mut backend = srp_ffi::arith::backend();
+            let mut how = "detected";
+            if rest.first().map(String::as_str) == Some("--backend") {
+                let name = rest.get(1).expect("--backend NAME");
+                backend = Backend::ALL
+                    .into_iter()
+                    .find(|b| b.name() == name)
+                    .unwrap_or_else(|| panic!("unknown backend {name:?}"));
+                rest = &rest[2..];
+                how = "forced";
+            }
+            // The xtask reads this line to report which exponentiation backend the run covered.
+            eprintln!(
+                "srp-ffi backend: {} ({how}; CPUID here reports it as {})",
+                backend.name(),
+                if backend.is_supported() { "supported" } else { "unsupported" },
+            );
+            let run = || {
+                assert_eq!(srp_ffi::arith::backend(), backend);
+                for bits in rest {
+                    let bits: u32 = bits.parse().expect("group size in bits");
+                    exchange(Group::by_bits(bits).expect("an RFC 5054 group size"));
+                }
+            };
+            #[allow(unsafe_code)]
+            // SAFETY: `cargo xtask ctgrind` asks for a backend only if the host CPU supports it
+            // (`ctgrind backends`), and valgrind executes its instructions (MULX, ADCX, ADOX for
+            // `adx`); an unsupported instruction would stop the run with SIGILL, not pass.
+            unsafe {
+                srp_ffi::arith::with_backend_unchecked(backend, run)
+            };
+        }
+        Some("backends") => {
+            for backend in Backend::supported() {
+                println!("{}", backend.name());
             }
         }
         Some("leaky") => leaky(),
         _ => {
-            eprintln!("usage: ctgrind exchange BITS... | ctgrind leaky");
+            eprintln!(
+                "usage: ctgrind exchange [--backend NAME] BITS... | ctgrind backends | ctgrind leaky"
+            );
             std::process::exit(2);
         }
     }
@@ -44,8 +84,8 @@ fn exchange(group: &'static Group) {
 
     for (attempt, expect_match) in [(password.clone(), true), (b"wrong".to_vec(), false)] {
         let server = Server::new(&record.verifier).expect("server start");
-        let client =
-            client_exchange(group, &user, &attempt, &record.salt, server.public_key()).expect("client");
+        let client = client_exchange(group, &user, &attempt, &record.salt, server.public_key())
+            .expect("client");
         let server_premaster = server.premaster(&client.public_key).expect("server premaster");
         // Comparing premaster secrets is the harness's business, not the core's: declassify.
         ct::declassify(client.premaster.as_bytes());

@@ -1,4 +1,4 @@
-//! `cargo xtask bench core [--json] [--wall] [--write]`: the SRP math of one handshake, per
+//! `cargo xtask bench core [--json] [--wall] [--backend NAME] [--write]`: the SRP math of one handshake, per
 //! group (2048, 3072, 4096) and side, in this core (`srp-ffi`), OpenSSL's `SRP_Calc_*`
 //! (`openssl-srp`) and OpenSSL's `BN_mod_exp_mont_consttime` (`openssl-consttime`), measured in
 //! one run with ratios to `openssl-srp`.
@@ -7,6 +7,8 @@
 //! checks that every implementation computes the same values before timing them, and times the
 //! thread's CPU time (`--wall` for wall-clock time) in interleaved rounds. `--json` prints one
 //! JSON object per line: `{"group": 2048, "side": "server", "impl": "srp-ffi", "median_ns": ...}`.
+//! `--backend portable` forces srp-ffi's portable exponentiation backend (default: the one the
+//! CPU selects, `adx` with BMI2 and ADX); the header line names the backend either way.
 //! `--write` also replaces the results block of docs/performance.md.
 
 use xshell::{Shell, cmd};
@@ -28,6 +30,9 @@ enum What {
         /// Wall-clock time instead of the thread's CPU time.
         #[arg(long)]
         wall: bool,
+        /// srp-ffi's exponentiation backend (`portable`, `adx`) instead of the CPU's choice.
+        #[arg(long, value_name = "NAME")]
+        backend: Option<String>,
         /// Also write the table into docs/performance.md.
         #[arg(long)]
         write: bool,
@@ -36,8 +41,11 @@ enum What {
 
 impl Bench {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let What::Core { json, wall, write } = self.what;
+        let What::Core { json, wall, backend, write } = self.what;
         let mut args = vec!["--core"];
+        if let Some(backend) = &backend {
+            args.extend(["--backend", backend.as_str()]);
+        }
         if json {
             args.push("--json");
         }

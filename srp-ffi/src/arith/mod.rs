@@ -6,9 +6,21 @@
 //! and keeping one by mask. Values are in Montgomery form with R = 2^(64 limbs), as crypto-bigint
 //! `BoxedMontyForm` holds them, little-endian 64-bit words.
 //!
-//! One backend so far: portable Rust ([`mont`]), the same code on every CPU.
+//! Two backends for the Montgomery multiplication and squaring underneath, same results:
+//! - [`Backend::Portable`] ([`mont`]): portable Rust with `u128` products, every CPU.
+//! - [`Backend::Adx`] (`adx`): MULX/ADCX/ADOX inline assembly with two carry chains, x86_64 CPUs
+//!   with BMI2 and ADX.
+//!
+//! The CPU is asked once (cached); [`with_backend`] lets tests and the constant-time harness run a
+//! closure on a given backend in the current thread.
 
+#[cfg(target_arch = "x86_64")]
+mod adx;
 mod mont;
+
+use std::cell::Cell;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use zeroize::Zeroize;
 
@@ -16,9 +28,159 @@ use zeroize::Zeroize;
 const WINDOW: usize = 4;
 const TABLE_LEN: usize = 1 << WINDOW;
 
+/// An implementation of the Montgomery multiplication and squaring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Portable Rust (`u128` products): every CPU.
+    Portable,
+    /// MULX/ADCX/ADOX assembly: x86_64 with BMI2 and ADX.
+    Adx,
+}
+
+impl Backend {
+    /// Every backend, fastest last.
+    pub const ALL: [Backend; 2] = [Backend::Portable, Backend::Adx];
+
+    /// The name the benchmark and the constant-time harness print.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Portable => "portable",
+            Backend::Adx => "adx",
+        }
+    }
+
+    /// Whether this CPU (as its CPUID reports it) can run the backend.
+    pub fn is_supported(self) -> bool {
+        match self {
+            Backend::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Backend::Adx => {
+                std::is_x86_feature_detected!("bmi2") && std::is_x86_feature_detected!("adx")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            Backend::Adx => false,
+        }
+    }
+
+    /// The backends this CPU can run.
+    pub fn supported() -> Vec<Backend> {
+        Backend::ALL.into_iter().filter(|b| b.is_supported()).collect()
+    }
+
+    /// The fastest backend this CPU can run, detected once.
+    pub fn detected() -> Backend {
+        static DETECTED: OnceLock<Backend> = OnceLock::new();
+        *DETECTED.get_or_init(|| {
+            Backend::ALL.into_iter().rev().find(|b| b.is_supported()).unwrap_or(Backend::Portable)
+        })
+    }
+}
+
+thread_local! {
+    /// A backend forced for the current thread by [`with_backend`].
+    static FORCED: Cell<Option<Backend>> = const { Cell::new(None) };
+}
+
+/// A backend set for the whole process by [`set_process_backend`]: 0 for none, else 1 + its
+/// index in [`Backend::ALL`].
+static PROCESS: AtomicU8 = AtomicU8::new(0);
+
+/// The backend the current thread uses: the forced one inside [`with_backend`], else the one set
+/// by [`set_process_backend`], else [`Backend::detected`].
+pub fn backend() -> Backend {
+    FORCED.with(Cell::get).unwrap_or_else(|| match PROCESS.load(Ordering::Relaxed) {
+        0 => Backend::detected(),
+        i => Backend::ALL[usize::from(i - 1)],
+    })
+}
+
+/// Sets the backend of every thread of the process (outside [`with_backend`]); returns false,
+/// changing nothing, if the CPU cannot run it. For test binaries that run a whole suite on one
+/// backend (`tests/portable_backend.rs`).
+pub fn set_process_backend(backend: Backend) -> bool {
+    if !backend.is_supported() {
+        return false;
+    }
+    let index = Backend::ALL.iter().position(|&b| b == backend).unwrap_or(0);
+    // At most 2 backends: the index fits.
+    PROCESS.store(index as u8 + 1, Ordering::Relaxed);
+    true
+}
+
 /// Which backend this build and CPU use: reported by the ctgrind harness and the benchmark.
 pub fn backend_name() -> &'static str {
-    "portable"
+    backend().name()
+}
+
+/// Runs `f` with every exponentiation of the current thread on `backend`, or returns `None` if
+/// the CPU cannot run it. For tests: the known-answer and cross-check tests run once per
+/// backend.
+pub fn with_backend<R>(backend: Backend, f: impl FnOnce() -> R) -> Option<R> {
+    if !backend.is_supported() {
+        return None;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: the CPU supports the backend (checked above).
+    Some(unsafe { with_backend_unchecked(backend, f) })
+}
+
+/// [`with_backend`] without asking the CPU: for the constant-time harness under valgrind, whose
+/// emulated CPU hides ADX from CPUID but executes MULX, ADCX and ADOX.
+///
+/// # Safety
+/// The CPU (or emulator) must execute the backend's instructions.
+#[allow(unsafe_code)]
+pub unsafe fn with_backend_unchecked<R>(backend: Backend, f: impl FnOnce() -> R) -> R {
+    /// Restores the previous setting, also when `f` panics.
+    struct Restore(Option<Backend>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED.with(|forced| forced.set(self.0));
+        }
+    }
+    let _restore = Restore(FORCED.with(|forced| forced.replace(Some(backend))));
+    f()
+}
+
+/// Montgomery multiplication and squaring of one backend, for `pow_n`, `fixed_base_n`,
+/// `pow_fixed_n`.
+trait Arith {
+    fn mul<const N: usize>(out: &mut [u64; N], a: &[u64; N], b: &[u64; N], n: &[u64; N], n0: u64);
+    fn sqr<const N: usize>(out: &mut [u64; N], a: &[u64; N], n: &[u64; N], n0: u64);
+}
+
+struct Portable;
+
+impl Arith for Portable {
+    #[inline(always)]
+    fn mul<const N: usize>(out: &mut [u64; N], a: &[u64; N], b: &[u64; N], n: &[u64; N], n0: u64) {
+        mont::mul(out, a, b, n, n0)
+    }
+    #[inline(always)]
+    fn sqr<const N: usize>(out: &mut [u64; N], a: &[u64; N], n: &[u64; N], n0: u64) {
+        mont::sqr(out, a, n, n0)
+    }
+}
+
+/// Only instantiated by `dispatch!` for [`Backend::Adx`], which [`backend`] returns only when
+/// the CPU has BMI2 and ADX ([`Backend::detected`], [`with_backend`]) or a caller of
+/// [`with_backend_unchecked`] promised it.
+#[cfg(target_arch = "x86_64")]
+struct Adx;
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+impl Arith for Adx {
+    #[inline(always)]
+    fn mul<const N: usize>(out: &mut [u64; N], a: &[u64; N], b: &[u64; N], n: &[u64; N], n0: u64) {
+        // SAFETY: see `Adx`: the CPU has BMI2 and ADX.
+        unsafe { adx::mul(out, a, b, n, n0) }
+    }
+    #[inline(always)]
+    fn sqr<const N: usize>(out: &mut [u64; N], a: &[u64; N], n: &[u64; N], n0: u64) {
+        // SAFETY: see `Adx`: the CPU has BMI2 and ADX.
+        unsafe { adx::sqr(out, a, n, n0) }
+    }
 }
 
 /// A modulus N (odd, its size a supported multiple of 64 bits) with its Montgomery constants.
@@ -29,17 +191,24 @@ pub(crate) struct Modulus {
     one: Box<[u64]>,
 }
 
-/// Calls `$f::<N>` for the modulus' limb count.
+/// Calls `$f::<N, A>` for the modulus' limb count and the current thread's backend.
 macro_rules! dispatch {
     ($limbs:expr, $f:ident($($arg:expr),*)) => {
+        match backend() {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Adx => dispatch!(@limbs Adx, $limbs, $f($($arg),*)),
+            _ => dispatch!(@limbs Portable, $limbs, $f($($arg),*)),
+        }
+    };
+    (@limbs $arith:ident, $limbs:expr, $f:ident($($arg:expr),*)) => {
         match $limbs {
-            16 => $f::<16>($($arg),*),
-            24 => $f::<24>($($arg),*),
-            32 => $f::<32>($($arg),*),
-            48 => $f::<48>($($arg),*),
-            64 => $f::<64>($($arg),*),
-            96 => $f::<96>($($arg),*),
-            128 => $f::<128>($($arg),*),
+            16 => $f::<16, $arith>($($arg),*),
+            24 => $f::<24, $arith>($($arg),*),
+            32 => $f::<32, $arith>($($arg),*),
+            48 => $f::<48, $arith>($($arg),*),
+            64 => $f::<64, $arith>($($arg),*),
+            96 => $f::<96, $arith>($($arg),*),
+            128 => $f::<128, $arith>($($arg),*),
             // `Modulus::new` admits only the sizes above.
             other => unreachable!("no backend for {other} limbs"),
         }
@@ -91,9 +260,9 @@ impl Modulus {
     /// `out = a * b` (Montgomery form).
     #[cfg(test)]
     pub(crate) fn mul(&self, a: &[u64], b: &[u64], out: &mut [u64]) {
-        fn mul_n<const N: usize>(m: &Modulus, a: &[u64], b: &[u64], out: &mut [u64]) {
+        fn mul_n<const N: usize, A: Arith>(m: &Modulus, a: &[u64], b: &[u64], out: &mut [u64]) {
             let mut r = [0u64; N];
-            mont::mul(&mut r, &array(a), &array(b), &array(&m.n), m.n0);
+            A::mul(&mut r, &array(a), &array(b), &array(&m.n), m.n0);
             out.copy_from_slice(&r);
         }
         dispatch!(self.limbs(), mul_n(self, a, b, out))
@@ -102,9 +271,9 @@ impl Modulus {
     /// `out = a^2` (Montgomery form).
     #[cfg(test)]
     pub(crate) fn sqr(&self, a: &[u64], out: &mut [u64]) {
-        fn sqr_n<const N: usize>(m: &Modulus, a: &[u64], out: &mut [u64]) {
+        fn sqr_n<const N: usize, A: Arith>(m: &Modulus, a: &[u64], out: &mut [u64]) {
             let mut r = [0u64; N];
-            mont::sqr(&mut r, &array(a), &array(&m.n), m.n0);
+            A::sqr(&mut r, &array(a), &array(&m.n), m.n0);
             out.copy_from_slice(&r);
         }
         dispatch!(self.limbs(), sqr_n(self, a, out))
@@ -155,7 +324,13 @@ fn select<const N: usize>(out: &mut [u64; N], entries: &[u64], index: usize) {
     }
 }
 
-fn pow_n<const N: usize>(m: &Modulus, base: &[u64], exp: &[u64], bits: usize, out: &mut [u64]) {
+fn pow_n<const N: usize, A: Arith>(
+    m: &Modulus,
+    base: &[u64],
+    exp: &[u64],
+    bits: usize,
+    out: &mut [u64],
+) {
     let n: [u64; N] = array(&m.n);
     // table[j] = base^j
     let mut table = [[0u64; N]; TABLE_LEN];
@@ -164,9 +339,9 @@ fn pow_n<const N: usize>(m: &Modulus, base: &[u64], exp: &[u64], bits: usize, ou
     for j in 2..TABLE_LEN {
         let (done, rest) = table.split_at_mut(j);
         if j % 2 == 0 {
-            mont::sqr(&mut rest[0], &done[j / 2], &n, m.n0);
+            A::sqr(&mut rest[0], &done[j / 2], &n, m.n0);
         } else {
-            mont::mul(&mut rest[0], &done[j - 1], &done[1], &n, m.n0);
+            A::mul(&mut rest[0], &done[j - 1], &done[1], &n, m.n0);
         }
     }
     let windows = bits.div_ceil(WINDOW).max(1);
@@ -176,11 +351,11 @@ fn pow_n<const N: usize>(m: &Modulus, base: &[u64], exp: &[u64], bits: usize, ou
     select(&mut acc, table.as_flattened(), digit(exp, (windows - 1) * WINDOW));
     for i in (0..windows - 1).rev() {
         for _ in 0..WINDOW / 2 {
-            mont::sqr(&mut tmp, &acc, &n, m.n0);
-            mont::sqr(&mut acc, &tmp, &n, m.n0);
+            A::sqr(&mut tmp, &acc, &n, m.n0);
+            A::sqr(&mut acc, &tmp, &n, m.n0);
         }
         select(&mut entry, table.as_flattened(), digit(exp, i * WINDOW));
-        mont::mul(&mut tmp, &acc, &entry, &n, m.n0);
+        A::mul(&mut tmp, &acc, &entry, &n, m.n0);
         acc = tmp;
     }
     out.copy_from_slice(&acc);
@@ -190,7 +365,7 @@ fn pow_n<const N: usize>(m: &Modulus, base: &[u64], exp: &[u64], bits: usize, ou
     entry.zeroize();
 }
 
-fn fixed_base_n<const N: usize>(m: &Modulus, base: &[u64], max_bits: usize) -> FixedBase {
+fn fixed_base_n<const N: usize, A: Arith>(m: &Modulus, base: &[u64], max_bits: usize) -> FixedBase {
     let n: [u64; N] = array(&m.n);
     let windows = max_bits.div_ceil(WINDOW);
     let mut table = vec![0u64; windows * TABLE_LEN * N].into_boxed_slice();
@@ -201,18 +376,18 @@ fn fixed_base_n<const N: usize>(m: &Modulus, base: &[u64], max_bits: usize) -> F
         for (j, entry) in row.chunks_exact_mut(N).enumerate() {
             if j > 0 {
                 let prev = power;
-                mont::mul(&mut power, &prev, &g_i, &n, m.n0);
+                A::mul(&mut power, &prev, &g_i, &n, m.n0);
             }
             entry.copy_from_slice(&power);
         }
         // g_(i+1) = g_i^15 * g_i
         let prev = g_i;
-        mont::mul(&mut g_i, &power, &prev, &n, m.n0);
+        A::mul(&mut g_i, &power, &prev, &n, m.n0);
     }
     FixedBase { table, windows }
 }
 
-fn pow_fixed_n<const N: usize>(
+fn pow_fixed_n<const N: usize, A: Arith>(
     m: &Modulus,
     fixed: &FixedBase,
     exp: &[u64],
@@ -229,7 +404,7 @@ fn pow_fixed_n<const N: usize>(
         if i == 0 {
             acc = entry;
         } else {
-            mont::mul(&mut tmp, &acc, &entry, &n, m.n0);
+            A::mul(&mut tmp, &acc, &entry, &n, m.n0);
             acc = tmp;
         }
     }
@@ -259,12 +434,72 @@ mod tests {
     }
 
     #[test]
-    fn matches_crypto_bigint_in_every_group() {
+    fn matches_crypto_bigint_in_every_group_on_every_backend() {
+        let supported = Backend::supported();
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(
+            supported.contains(&Backend::Adx),
+            std::is_x86_feature_detected!("bmi2") && std::is_x86_feature_detected!("adx"),
+        );
+        for backend in supported {
+            with_backend(backend, || {
+                assert_eq!(super::backend(), backend);
+                matches_crypto_bigint(backend);
+            })
+            .expect("a supported backend");
+        }
+    }
+
+    #[test]
+    fn with_backend_restores_the_detected_backend() {
+        let detected = Backend::detected();
+        with_backend(Backend::Portable, || assert_eq!(backend(), Backend::Portable));
+        assert_eq!(backend(), detected);
+        #[cfg(not(target_arch = "x86_64"))]
+        assert!(with_backend(Backend::Adx, || ()).is_none());
+    }
+
+    fn matches_crypto_bigint(backend: Backend) {
         let mut seed = 0x1234_5678_9abc_def1u64;
         for id in GroupId::ALL {
             let group = id.group();
             let m = group.modulus();
             let limbs = m.limbs();
+            // Edge values in Montgomery form: 0, 1, N - 1 (long runs of all-ones words: every
+            // carry chain runs the full length), N - 2^64.
+            let n = group.n.as_words().to_vec();
+            let mut n_minus_1 = n.clone();
+            n_minus_1[0] -= 1;
+            let mut n_minus_word = n.clone();
+            n_minus_word[1] -= 1;
+            let mut one = vec![0u64; limbs];
+            one[0] = 1;
+            let edges = [vec![0u64; limbs], one, n_minus_1, n_minus_word];
+            for a in &edges {
+                let x = BoxedMontyForm::from_montgomery(
+                    BoxedUint::from_words(a.clone()),
+                    &group.params,
+                );
+                let mut out = vec![0u64; limbs];
+                m.sqr(a, &mut out);
+                assert_eq!(
+                    out,
+                    x.square().as_montgomery().as_words(),
+                    "sqr edge, {id:?}, {backend:?}"
+                );
+                for b in &edges {
+                    let y = BoxedMontyForm::from_montgomery(
+                        BoxedUint::from_words(b.clone()),
+                        &group.params,
+                    );
+                    m.mul(a, b, &mut out);
+                    assert_eq!(
+                        out,
+                        x.mul(&y).as_montgomery().as_words(),
+                        "mul edge, {id:?}, {backend:?}"
+                    );
+                }
+            }
             for round in 0..3 {
                 let x = BoxedUint::from_words(random_words(limbs, &mut seed));
                 let y = BoxedUint::from_words(random_words(limbs, &mut seed));
@@ -272,9 +507,9 @@ mod tests {
                 let y = BoxedMontyForm::new(y, &group.params);
                 let mut out = vec![0u64; limbs];
                 m.mul(x.as_montgomery().as_words(), y.as_montgomery().as_words(), &mut out);
-                assert_eq!(out, x.mul(&y).as_montgomery().as_words(), "mul, {id:?}");
+                assert_eq!(out, x.mul(&y).as_montgomery().as_words(), "mul, {id:?}, {backend:?}");
                 m.sqr(x.as_montgomery().as_words(), &mut out);
-                assert_eq!(out, x.square().as_montgomery().as_words(), "sqr, {id:?}");
+                assert_eq!(out, x.square().as_montgomery().as_words(), "sqr, {id:?}, {backend:?}");
                 for bits in [1u32, 4, 160, 256, 321] {
                     let mut e = random_words(bits.div_ceil(64) as usize, &mut seed);
                     if bits % 64 != 0 {
@@ -287,11 +522,19 @@ mod tests {
                     let eu = BoxedUint::from_words(e.clone());
                     let want = x.pow_bounded_exp(&eu, bits);
                     m.pow(x.as_montgomery().as_words(), &e, bits, &mut out);
-                    assert_eq!(out, want.as_montgomery().as_words(), "pow {bits}, {id:?}");
+                    assert_eq!(
+                        out,
+                        want.as_montgomery().as_words(),
+                        "pow {bits}, {id:?}, {backend:?}"
+                    );
                     let want_g = group.g.pow_bounded_exp(&eu, bits);
                     if bits <= 256 {
                         m.pow_fixed(group.g_table(), &e, bits, &mut out);
-                        assert_eq!(out, want_g.as_montgomery().as_words(), "g^e {bits}, {id:?}");
+                        assert_eq!(
+                            out,
+                            want_g.as_montgomery().as_words(),
+                            "g^e {bits}, {id:?}, {backend:?}"
+                        );
                     }
                 }
             }

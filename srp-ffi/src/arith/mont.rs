@@ -23,7 +23,7 @@ fn adc(a: u64, b: u64, carry: u64) -> (u64, u64) {
 /// `out = t + hi * 2^(64 N)` reduced once modulo `n`, for a value below 2n: subtracts n when
 /// `hi` is set or `t >= n`, selecting by mask.
 #[inline(always)]
-fn reduce_once<const N: usize>(out: &mut [u64; N], t: &[u64; N], hi: u64, n: &[u64; N]) {
+pub(super) fn reduce_once<const N: usize>(out: &mut [u64; N], t: &[u64; N], hi: u64, n: &[u64; N]) {
     let mut d = [0u64; N];
     let mut borrow = 0u64;
     for j in 0..N {
