@@ -15,6 +15,8 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+// The exponentiation backend is Rust-only: nothing in it belongs in the C header.
+/// cbindgen:ignore
 #[doc(hidden)]
 pub mod arith;
 pub mod ct;
