@@ -56,7 +56,12 @@ fn build_static_library(target_dir: &Path) -> (PathBuf, Vec<String>) {
 }
 
 /// Compiles and links `tests/c/<name>.c` against the archive; returns the executable's path.
-fn compile_c_program(name: &str, archive: &Path, native_libs: &[String], out_dir: &Path) -> PathBuf {
+fn compile_c_program(
+    name: &str,
+    archive: &Path,
+    native_libs: &[String],
+    out_dir: &Path,
+) -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let compiler = cc::Build::new()
         .cargo_metadata(false)
