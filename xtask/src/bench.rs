@@ -108,10 +108,7 @@ fn handshake(sh: &Shell, count: u32, write: bool) -> anyhow::Result<()> {
             .ignore_stderr()
             .run()?;
     }
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name\t: ").map(str::to_owned)))
-        .unwrap_or_else(|| "unknown CPU".into());
+    let cpu = crate::cpu_model();
     let mut table = format!(
         "CPU: {cpu}; {count} handshakes per row, client `srp-peer-openssl` (OpenSSL 3.0 libssl), \
          suite 0xC01D; server CPU time (user + system) per handshake, the best of \

@@ -48,6 +48,33 @@ pub enum Lib {
     Boringssl,
 }
 
+impl Lib {
+    /// The name `--libs` takes.
+    fn name(self) -> &'static str {
+        match self {
+            Lib::Nss => "nss",
+            Lib::Boringssl => "boringssl",
+        }
+    }
+
+    fn implementation(self) -> Impl {
+        match self {
+            Lib::Nss => Impl::Nss,
+            Lib::Boringssl => Impl::Boringssl,
+        }
+    }
+
+    /// The library's test peer, built (with ASan and UBSan when `sanitize`) when missing.
+    fn peer(self, sh: &Shell, sanitize: bool) -> anyhow::Result<PathBuf> {
+        match (self, sanitize) {
+            (Lib::Nss, false) => crate::nss::peer(sh),
+            (Lib::Nss, true) => crate::nss::sanitized_peer(sh),
+            (Lib::Boringssl, false) => crate::boringssl::peer(sh),
+            (Lib::Boringssl, true) => crate::boringssl::sanitized_peer(sh),
+        }
+    }
+}
+
 /// An implementation taking part in a pair.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Impl {
@@ -178,35 +205,15 @@ impl Interop {
         crate::deps::ensure_debian_packages(sh, INTEROP_PACKAGES)?;
         let has = |lib| self.libs.contains(&lib);
         let peers = Peers {
-            nss: has(Lib::Nss)
-                .then(|| {
-                    if self.sanitize {
-                        crate::nss::sanitized_peer(sh)
-                    } else {
-                        crate::nss::peer(sh)
-                    }
-                })
-                .transpose()?,
+            nss: has(Lib::Nss).then(|| Lib::Nss.peer(sh, self.sanitize)).transpose()?,
             boringssl: has(Lib::Boringssl)
-                .then(|| {
-                    if self.sanitize {
-                        crate::boringssl::sanitized_peer(sh)
-                    } else {
-                        crate::boringssl::peer(sh)
-                    }
-                })
+                .then(|| Lib::Boringssl.peer(sh, self.sanitize))
                 .transpose()?,
             openssl: crate::boringssl::openssl_peer(sh)?,
         };
         let files = make_files(sh)?;
 
-        let mut tested = Vec::new();
-        if has(Lib::Nss) {
-            tested.push(Impl::Nss);
-        }
-        if has(Lib::Boringssl) {
-            tested.push(Impl::Boringssl);
-        }
+        let tested: Vec<Impl> = self.libs.iter().map(|&lib| lib.implementation()).collect();
         ensure!(!tested.is_empty(), "--libs names no library");
         let all = [Impl::Nss, Impl::Boringssl, Impl::Openssl, Impl::Gnutls];
         let mut pairs = Vec::new();
@@ -753,20 +760,10 @@ fn report(sh: &Shell, rows: &[Row], run: &Interop, seconds: u64) -> anyhow::Resu
     let openssl = cmd!(sh, "openssl version").quiet().read()?;
     let gnutls = cmd!(sh, "gnutls-cli --version").quiet().read()?;
     let gnutls = gnutls.lines().next().unwrap_or_default().to_owned();
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name\t: ").map(str::to_owned)))
-        .unwrap_or_else(|| "unknown CPU".into());
+    let cpu = crate::cpu_model();
     let failed = rows.iter().filter(|r| !r.passed).count();
     let handshakes: u32 = rows.iter().map(|r| r.handshakes).sum();
-    let libs: Vec<&str> = run
-        .libs
-        .iter()
-        .map(|lib| match lib {
-            Lib::Nss => "nss",
-            Lib::Boringssl => "boringssl",
-        })
-        .collect();
+    let libs: Vec<&str> = run.libs.iter().map(|lib| lib.name()).collect();
     let libs = libs.join(",");
     let mut s = String::new();
     writeln!(s, "# TLS-SRP interop\n")?;

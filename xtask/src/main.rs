@@ -79,3 +79,11 @@ pub fn project_root() -> anyhow::Result<PathBuf> {
 pub fn step(what: &str) {
     eprintln!("==> {what}");
 }
+
+/// The CPU's model name, for reports that record the machine.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name\t: ").map(str::to_owned)))
+        .unwrap_or_else(|| "unknown CPU".into())
+}
