@@ -10,7 +10,7 @@
  *     `error: <library error name> alert=<TLS alert name or none>`.
  *
  *   srp-peer-boringssl server --listen HOST:PORT --verifiers FILE [--cert PEM --key PEM]
- *                             [--cipher ...] [--min-group BITS] [--count N]
+ *                             [--cipher ...] [--min-group BITS] [--count N] [--cpu-log FILE]
  *     FILE is an OpenSSL srpvfile or a GnuTLS tpasswd file (its tpasswd.conf is FILE.conf or
  *     tpasswd.conf next to it). Prints `listening HOST:PORT` when ready (port 0 picks one), then
  *     per connection `accepted user=U cipher=0x....` or `rejected alert=...`; answers a request
@@ -31,6 +31,9 @@
  * `openssl s_server -srpvfile` crashes). OpenSSL has no fake users and cannot offer SRP without
  * a username; its error names are OpenSSL's reason strings. OpenSSL's client floor defaults to
  * 1024 bits, and its server has none: the peer applies --min-group in its username callback.
+ *
+ * The command line, the output lines and the alert names are shared with srp-peer-nss
+ * (peer-cli.h); this file holds what is BoringSSL's and OpenSSL's.
  */
 
 #include <arpa/inet.h>
@@ -53,6 +56,13 @@
 #include <openssl/srp.h>
 #endif
 
+#if defined(OPENSSL_IS_BORINGSSL)
+#define PEER_NAME "srp-peer-boringssl"
+#else
+#define PEER_NAME "srp-peer-openssl"
+#endif
+#include "peer-cli.h"
+
 #define MAX_USERS 4096
 
 struct user {
@@ -64,84 +74,43 @@ static struct user users[MAX_USERS];
 static size_t num_users;
 /* The server's --min-group; the OpenSSL build checks it in the username callback. */
 static unsigned server_min_group;
-/* The alert of the current connection: received if any, else sent; -1 for none. */
-static int last_alert_received = -1, last_alert_sent = -1;
-
-static void usage(void) {
-  fprintf(stderr,
-          "usage: srp-peer-boringssl client --connect HOST:PORT --user U --password P\n"
-          "           [--cipher 0xC01D,...] [--min-group BITS] [--count N] [--get PATH]\n"
-          "       srp-peer-boringssl server --listen HOST:PORT --verifiers FILE\n"
-          "           [--cert PEM --key PEM] [--cipher ...] [--min-group BITS] [--count N]\n");
-  exit(2);
-}
-
-static const char *alert_name(int alert) {
-  switch (alert) {
-    case -1: return "none";
-    case 0: return "close_notify";
-    case 10: return "unexpected_message";
-    case 20: return "bad_record_mac";
-    case 22: return "record_overflow";
-    case 40: return "handshake_failure";
-    case 42: return "bad_certificate";
-    case 43: return "unsupported_certificate";
-    case 46: return "certificate_unknown";
-    case 47: return "illegal_parameter";
-    case 48: return "unknown_ca";
-    case 50: return "decode_error";
-    case 51: return "decrypt_error";
-    case 70: return "protocol_version";
-    case 71: return "insufficient_security";
-    case 80: return "internal_error";
-    case 86: return "inappropriate_fallback";
-    case 90: return "user_canceled";
-    case 100: return "no_renegotiation";
-    case 110: return "unsupported_extension";
-    case 115: return "unknown_psk_identity";
-    default: return "unknown_alert";
-  }
-}
+/* The fatal alerts of the current connection (the info callback has no argument to carry
+ * them). */
+static struct peer_alerts connection_alerts = PEER_NO_ALERTS;
 
 static void info_callback(const SSL *ssl, int where, int ret) {
   (void)ssl;
   if ((where & SSL_CB_ALERT) && (ret >> 8) == SSL3_AL_FATAL) {
     if (where & SSL_CB_READ) {
-      last_alert_received = ret & 0xff;
+      connection_alerts.received = ret & 0xff;
     } else {
-      last_alert_sent = ret & 0xff;
+      connection_alerts.sent = ret & 0xff;
     }
   }
 }
 
-static int connection_alert(void) {
-  return last_alert_received >= 0 ? last_alert_received : last_alert_sent;
-}
-
-/* The first error on the queue: the SRP-specific one when there is one. */
+/* The first error on the queue: the SRP-specific one when there is one (NULL for none). */
 static const char *error_name(void) {
   uint32_t err = ERR_peek_error();
-  const char *name = err == 0 ? NULL : ERR_reason_error_string(err);
-  return name != NULL ? name : "UNKNOWN_ERROR";
+  return err == 0 ? NULL : ERR_reason_error_string(err);
 }
 
-static int parse_addr(const char *s, struct sockaddr_in *out) {
-  char host[64];
-  const char *colon = strrchr(s, ':');
-  if (colon == NULL || (size_t)(colon - s) >= sizeof(host)) {
-    return 0;
-  }
-  memcpy(host, s, colon - s);
-  host[colon - s] = '\0';
+/* A HOST:PORT argument as an IPv4 address (the tests use 127.0.0.1). */
+static void parse_addr(const char *text, struct sockaddr_in *out) {
+  char host[256];
+  uint16_t port;
+  peer_split_addr(text, host, sizeof(host), &port);
   memset(out, 0, sizeof(*out));
   out->sin_family = AF_INET;
-  out->sin_port = htons((uint16_t)atoi(colon + 1));
-  return inet_pton(AF_INET, host, &out->sin_addr) == 1;
+  out->sin_port = htons(port);
+  if (inet_pton(AF_INET, host, &out->sin_addr) != 1) {
+    peer_bad_address(text);
+  }
 }
 
-/* Cipher list "0xC01D,0xC020" -> "SRP-AES-128-CBC-SHA:SRP-AES-256-CBC-SHA" (the names both
- * libraries know). */
-static int set_ciphers(SSL_CTX *ctx, const char *list) {
+/* The suites of --cipher (or the defaults) by the names both libraries know: 0xC01D,0xC020 ->
+ * "SRP-AES-128-CBC-SHA:SRP-AES-256-CBC-SHA". */
+static int set_ciphers(SSL_CTX *ctx, const struct peer_options *o) {
   static const struct {
     unsigned id;
     const char *name;
@@ -152,15 +121,12 @@ static int set_ciphers(SSL_CTX *ctx, const char *list) {
       {0xC021, "SRP-RSA-AES-256-CBC-SHA"},
   };
   char rule[1024] = "";
-  char *copy = strdup(list), *save = NULL;
-  for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-    unsigned id = (unsigned)strtoul(tok, NULL, 16);
+  for (unsigned c = 0; c < o->cipher_count; c++) {
     size_t i;
-    for (i = 0; i < sizeof(kSuites) / sizeof(kSuites[0]) && kSuites[i].id != id; i++) {
+    for (i = 0; i < sizeof(kSuites) / sizeof(kSuites[0]) && kSuites[i].id != o->ciphers[c]; i++) {
     }
     if (i == sizeof(kSuites) / sizeof(kSuites[0])) {
-      fprintf(stderr, "not a TLS-SRP cipher suite: %s\n", tok);
-      free(copy);
+      fprintf(stderr, "not a TLS-SRP cipher suite: 0x%04X\n", o->ciphers[c]);
       return 0;
     }
     if (rule[0] != '\0') {
@@ -168,12 +134,15 @@ static int set_ciphers(SSL_CTX *ctx, const char *list) {
     }
     strncat(rule, kSuites[i].name, sizeof(rule) - strlen(rule) - 1);
   }
-  free(copy);
 #if defined(OPENSSL_IS_BORINGSSL)
-  return SSL_CTX_set_strict_cipher_list(ctx, rule);
+  if (!SSL_CTX_set_strict_cipher_list(ctx, rule)) {
 #else
-  return SSL_CTX_set_cipher_list(ctx, rule);
+  if (!SSL_CTX_set_cipher_list(ctx, rule)) {
 #endif
+    fprintf(stderr, "invalid --cipher %s\n", rule);
+    return 0;
+  }
+  return 1;
 }
 
 /* Verifier files: numbers in the base64 alphabet 0-9A-Za-z./, read as big-endian base-64
@@ -219,6 +188,22 @@ struct conf_entry {
   BIGNUM *n, *g;
 };
 
+/* Frees what a half-read entry holds, so the slot can take the next one. */
+static void clear_user(struct user *u) {
+  BN_free(u->n);
+  BN_free(u->g);
+  BN_free(u->salt);
+  BN_free(u->verifier);
+  memset(u, 0, sizeof(*u));
+}
+
+static void free_conf(struct conf_entry *conf, size_t num_conf) {
+  for (size_t i = 0; i < num_conf; i++) {
+    BN_free(conf[i].n);
+    BN_free(conf[i].g);
+  }
+}
+
 static int load_verifiers(const char *path) {
   FILE *f = fopen(path, "r");
   if (f == NULL) {
@@ -252,6 +237,7 @@ static int load_verifiers(const char *path) {
       if (!group_by_bits((unsigned)atoi(gid), &u->n, &u->g) || u->verifier == NULL ||
           u->salt == NULL) {
         fprintf(stderr, "%s: cannot read the entry of %s\n", path, name);
+        clear_user(u);
         continue;
       }
       u->name = strdup(name);
@@ -308,6 +294,7 @@ static int load_verifiers(const char *path) {
       u->n = BN_dup(conf[i].n);
       u->g = BN_dup(conf[i].g);
       if (u->verifier == NULL || u->salt == NULL || u->n == NULL || u->g == NULL) {
+        clear_user(u);
         continue;
       }
       u->name = strdup(name);
@@ -315,6 +302,7 @@ static int load_verifiers(const char *path) {
     }
   }
   fclose(f);
+  free_conf(conf, num_conf);
   if (num_users == 0) {
     fprintf(stderr, "%s: no verifiers\n", path);
     return 0;
@@ -385,35 +373,32 @@ static int username_callback(SSL *ssl, int *out_alert, void *arg) {
   return SSL3_AL_FATAL;
 }
 
-static int run_server(const char *listen_addr, const char *verifiers, const char *cert,
-                      const char *key, const char *ciphers, int min_group, long count) {
-  if (!load_verifiers(verifiers)) {
+static int run_server(const struct peer_options *o) {
+  if (!load_verifiers(o->verifiers)) {
     return 1;
   }
   SSL_CTX *ctx = SSL_CTX_new(TLS_method());
   SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_info_callback(ctx, info_callback);
   SSL_CTX_set_srp_username_callback(ctx, username_callback);
-  if (min_group > 0) {
-    server_min_group = (unsigned)min_group;
-    if (!SSL_CTX_set_srp_strength(ctx, min_group)) {
+  if (o->min_group > 0) {
+    server_min_group = o->min_group;
+    if (!SSL_CTX_set_srp_strength(ctx, (int)o->min_group)) {
       fprintf(stderr, "invalid --min-group\n");
       return 2;
     }
   }
-  if (ciphers != NULL && !set_ciphers(ctx, ciphers)) {
-    fprintf(stderr, "invalid --cipher %s\n", ciphers);
+  /* Without --cipher the server keeps the library's default list. */
+  if (o->ciphers_given && !set_ciphers(ctx, o)) {
     return 1;
   }
-  if (cert != NULL && (!SSL_CTX_use_certificate_chain_file(ctx, cert) ||
-                       !SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM))) {
-    fprintf(stderr, "cannot load %s / %s\n", cert, key);
+  if (o->cert != NULL && (!SSL_CTX_use_certificate_chain_file(ctx, o->cert) ||
+                          !SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM))) {
+    fprintf(stderr, "cannot load %s / %s\n", o->cert, o->key);
     return 1;
   }
   struct sockaddr_in addr;
-  if (!parse_addr(listen_addr, &addr)) {
-    usage();
-  }
+  parse_addr(o->listen, &addr);
   int lfd = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -425,41 +410,35 @@ static int run_server(const char *listen_addr, const char *verifiers, const char
   getsockname(lfd, (struct sockaddr *)&addr, &len);
   char host[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host));
-  printf("listening %s:%u\n", host, ntohs(addr.sin_port));
-  fflush(stdout);
+  peer_print_listening(host, ntohs(addr.sin_port));
 
-  for (long served = 0; count < 0 || served < count; served++) {
+  for (long served = 0; peer_serve_more(o, served); served++) {
     int fd = accept(lfd, NULL, NULL);
     if (fd < 0) {
       perror("accept");
       return 1;
     }
-    last_alert_received = last_alert_sent = -1;
+    connection_alerts.received = connection_alerts.sent = -1;
     ERR_clear_error();
     SSL *ssl = SSL_new(ctx);
     SSL_set_fd(ssl, fd);
     if (SSL_accept(ssl) != 1) {
-      printf("rejected alert=%s\n", alert_name(connection_alert()));
+      peer_print_rejected(peer_last_alert(&connection_alerts));
     } else {
       const char *user = SSL_get_srp_username(ssl);
-      printf("accepted user=%s cipher=0x%04X\n", user != NULL ? user : "(none)",
-             SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl)));
+      peer_print_accepted(user != NULL ? user : "(none)",
+                          SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl)));
       /* Answer one request, if the client sends one. */
       char request[4096];
       int n = SSL_read(ssl, request, sizeof(request) - 1);
       if (n > 0) {
-        char body[512];
-        int body_len = snprintf(body, sizeof(body), "srp-user: %s\n", user != NULL ? user : "");
         char response[1024];
-        int response_len = snprintf(response, sizeof(response),
-                                    "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
-                                    "Content-Length: %d\r\n\r\n%s",
-                                    body_len, body);
+        int response_len =
+            peer_http_response(response, sizeof(response), user != NULL ? user : "");
         SSL_write(ssl, response, response_len);
       }
       SSL_shutdown(ssl);
     }
-    fflush(stdout);
     SSL_free(ssl);
     close(fd);
   }
@@ -467,17 +446,16 @@ static int run_server(const char *listen_addr, const char *verifiers, const char
   return 0;
 }
 
-static int run_client(const char *connect_addr, const char *user, const char *password,
-                      const char *ciphers, int min_group, long count, const char *get) {
+static int run_client(const struct peer_options *o) {
   SSL_CTX *ctx = SSL_CTX_new(TLS_method());
   SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_info_callback(ctx, info_callback);
   /* A server certificate (SRP-SHA-RSA suites) is not verified: SRP authenticates the server. */
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-  if (user != NULL) {
-    if (!SSL_CTX_set_srp_username(ctx, (char *)user) ||
-        (password != NULL && !SSL_CTX_set_srp_password(ctx, (char *)password))) {
-      printf("error: %s alert=none\n", error_name());
+  if (o->user != NULL) {
+    if (!SSL_CTX_set_srp_username(ctx, (char *)o->user) ||
+        !SSL_CTX_set_srp_password(ctx, (char *)o->password)) {
+      peer_print_error(error_name(), "none");
       return 1;
     }
   } else {
@@ -488,41 +466,37 @@ static int run_client(const char *connect_addr, const char *user, const char *pa
     return 2;
 #endif
   }
-  if (min_group > 0 && !SSL_CTX_set_srp_strength(ctx, min_group)) {
+  if (o->min_group > 0 && !SSL_CTX_set_srp_strength(ctx, (int)o->min_group)) {
     fprintf(stderr, "invalid --min-group\n");
     return 2;
   }
-  /* Without --cipher, offer the SRP suites only, as the other peers do. */
-  if (!set_ciphers(ctx, ciphers != NULL ? ciphers : "0xC01D,0xC020,0xC01E,0xC021")) {
-    fprintf(stderr, "invalid --cipher %s\n", ciphers);
+  /* The SRP suites only (without --cipher, all four), as the other peers do. */
+  if (!set_ciphers(ctx, o)) {
     return 2;
   }
   struct sockaddr_in addr;
-  if (!parse_addr(connect_addr, &addr)) {
-    usage();
-  }
-  for (long i = 0; i < count; i++) {
+  parse_addr(o->connect, &addr);
+  for (long i = 0; i < o->count; i++) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-      printf("error: CONNECT_FAILED alert=none\n");
+      peer_print_error("CONNECT_FAILED", "none");
       return 1;
     }
-    last_alert_received = last_alert_sent = -1;
+    connection_alerts.received = connection_alerts.sent = -1;
     ERR_clear_error();
     SSL *ssl = SSL_new(ctx);
     SSL_set_fd(ssl, fd);
     if (SSL_connect(ssl) != 1) {
-      printf("error: %s alert=%s\n", error_name(), alert_name(connection_alert()));
+      peer_print_error(error_name(), peer_last_alert(&connection_alerts));
       return 1;
     }
     const char *srp_user = SSL_get_srp_username(ssl);
-    printf("ok version=%s cipher=0x%04X group=%u user=%s\n",
-           SSL_get_version(ssl)[0] == 'T' ? "TLS1.2" : SSL_get_version(ssl),
-           SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl)), connection_group_bits(ssl),
-           srp_user != NULL ? srp_user : "(none)");
-    if (get != NULL) {
+    peer_print_ok((unsigned)SSL_version(ssl),
+                  SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl)),
+                  connection_group_bits(ssl), srp_user != NULL ? srp_user : "(none)");
+    if (o->get != NULL) {
       char request[1024];
-      int n = snprintf(request, sizeof(request), "GET %s HTTP/1.0\r\n\r\n", get);
+      int n = peer_http_request(request, sizeof(request), o->get);
       SSL_write(ssl, request, n);
       char response[8192];
       size_t total = 0;
@@ -534,10 +508,8 @@ static int run_client(const char *connect_addr, const char *user, const char *pa
         total += (size_t)r;
       }
       response[total] = '\0';
-      char *body = strstr(response, "\r\n\r\n");
-      fputs(body != NULL ? body + 4 : response, stdout);
+      peer_print_body(response);
     }
-    fflush(stdout);
     SSL_shutdown(ssl);
     SSL_free(ssl);
     close(fd);
@@ -547,42 +519,8 @@ static int run_client(const char *connect_addr, const char *user, const char *pa
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    usage();
-  }
-  const char *mode = argv[1];
-  const char *connect_addr = NULL, *listen_addr = NULL, *user = NULL, *password = NULL;
-  const char *ciphers = NULL, *verifiers = NULL, *cert = NULL, *key = NULL, *get = NULL;
-  int min_group = 0;
-  long count = -1;
-  for (int i = 2; i < argc; i++) {
-    const char *arg = argv[i];
-    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-    if (value == NULL) {
-      usage();
-    }
-    i++;
-    if (strcmp(arg, "--connect") == 0) connect_addr = value;
-    else if (strcmp(arg, "--listen") == 0) listen_addr = value;
-    else if (strcmp(arg, "--user") == 0) user = value;
-    else if (strcmp(arg, "--password") == 0) password = value;
-    else if (strcmp(arg, "--cipher") == 0) ciphers = value;
-    else if (strcmp(arg, "--verifiers") == 0) verifiers = value;
-    else if (strcmp(arg, "--cert") == 0) cert = value;
-    else if (strcmp(arg, "--key") == 0) key = value;
-    else if (strcmp(arg, "--min-group") == 0) min_group = atoi(value);
-    else if (strcmp(arg, "--count") == 0) count = atol(value);
-    else if (strcmp(arg, "--get") == 0) get = value;
-    else usage();
-  }
-  if (strcmp(mode, "client") == 0 && connect_addr != NULL) {
-    return run_client(connect_addr, user, password, ciphers, min_group, count < 0 ? 1 : count,
-                      get);
-  }
-  if (strcmp(mode, "server") == 0 && listen_addr != NULL && verifiers != NULL &&
-      (cert == NULL) == (key == NULL)) {
-    return run_server(listen_addr, verifiers, cert, key, ciphers, min_group, count);
-  }
-  usage();
-  return 2;
+  struct peer_options o;
+  /* Exits with the usage on a mistake, and accepts only these two modes. */
+  peer_parse_args(argc, argv, &o);
+  return strcmp(o.mode, "client") == 0 ? run_client(&o) : run_server(&o);
 }

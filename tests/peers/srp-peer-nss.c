@@ -5,7 +5,7 @@
  *   srp-peer-nss client --connect 127.0.0.1:PORT --user U --password P [--cipher 0xC01D,...]
  *                       [--min-group BITS] [--count N] [--get PATH]
  *   srp-peer-nss server --listen 127.0.0.1:PORT --verifiers FILE [--cert PEM --key PEM]
- *                       [--cipher ...] [--min-group BITS] [--count N]
+ *                       [--cipher ...] [--min-group BITS] [--count N] [--cpu-log FILE]
  *
  * Client: one line per successful handshake,
  *   ok version=TLS1.2 cipher=0xC01D group=2048 user=U
@@ -22,6 +22,9 @@
  * rsa:2048 -nodes ...`), loaded without a database; they enable the SRP-RSA suites (0xC01E,
  * 0xC021) on the server. The client accepts any server certificate without CA verification:
  * this is a test peer, and SRP authenticates both sides by the password.
+ *
+ * The command line, the output lines and the alert names are shared with srp-peer-boringssl
+ * (peer-cli.h); this file holds what is NSS's.
  */
 
 #include <stdio.h>
@@ -38,7 +41,8 @@
 #include "sslexp.h"
 #include "sslproto.h"
 
-#define MAX_CIPHERS 8
+#define PEER_NAME "srp-peer-nss"
+#include "peer-cli.h"
 
 #ifdef __SANITIZE_ADDRESS__
 /* The sanitized build (xtask nss::sanitized_peer): NSS poisons freed arena memory for ASan, but
@@ -52,81 +56,12 @@ __asan_default_options(void)
 }
 #endif
 
-static const PRUint16 kDefaultCiphers[] = {
-    TLS_SRP_SHA_WITH_AES_128_CBC_SHA, TLS_SRP_SHA_WITH_AES_256_CBC_SHA,
-    TLS_SRP_SHA_RSA_WITH_AES_128_CBC_SHA, TLS_SRP_SHA_RSA_WITH_AES_256_CBC_SHA
-};
-
-struct options {
-    const char *mode;
-    const char *addr;
-    const char *user;
-    const char *password;
-    const char *verifiers;
-    const char *cert;
-    const char *key;
-    const char *get;
-    PRUint16 ciphers[MAX_CIPHERS];
-    unsigned int cipherCount;
-    PRUint32 minGroup;
-    long count;
-    PRBool countGiven;
-};
-
-/* The last alert sent and received on the current connection. */
-struct alerts {
-    int received;
-    int sent;
-};
-
-static void
-usage(void)
-{
-    fprintf(stderr,
-            "usage: srp-peer-nss client --connect HOST:PORT --user U --password P\n"
-            "                           [--cipher 0xC01D,...] [--min-group BITS] [--count N] [--get PATH]\n"
-            "       srp-peer-nss server --listen HOST:PORT --verifiers FILE [--cert PEM --key PEM]\n"
-            "                           [--cipher ...] [--min-group BITS] [--count N]\n");
-    exit(2);
-}
-
-static const char *
-alert_name(int desc)
-{
-    switch (desc) {
-        case 0: return "close_notify";
-        case 10: return "unexpected_message";
-        case 20: return "bad_record_mac";
-        case 22: return "record_overflow";
-        case 40: return "handshake_failure";
-        case 42: return "bad_certificate";
-        case 43: return "unsupported_certificate";
-        case 46: return "certificate_unknown";
-        case 47: return "illegal_parameter";
-        case 48: return "unknown_ca";
-        case 49: return "access_denied";
-        case 50: return "decode_error";
-        case 51: return "decrypt_error";
-        case 70: return "protocol_version";
-        case 71: return "insufficient_security";
-        case 80: return "internal_error";
-        case 86: return "inappropriate_fallback";
-        case 90: return "user_canceled";
-        case 100: return "no_renegotiation";
-        case 109: return "missing_extension";
-        case 110: return "unsupported_extension";
-        case 112: return "unrecognized_name";
-        case 115: return "unknown_psk_identity";
-        default: return "unknown";
-    }
-}
-
 static void
 on_alert_received(const PRFileDesc *fd, void *arg, const SSLAlert *alert)
 {
     (void)fd;
     if (alert->level == 2 /* fatal */ || alert->description != 0) {
-        ((struct alerts *)arg)->received = alert->description;
+        ((struct peer_alerts *)arg)->received = alert->description;
     }
 }
 
@@ -135,135 +70,32 @@ on_alert_sent(const PRFileDesc *fd, void *arg, const SSLAlert *alert)
 {
     (void)fd;
     if (alert->level == 2 /* fatal */ || alert->description != 0) {
-        ((struct alerts *)arg)->sent = alert->description;
+        ((struct peer_alerts *)arg)->sent = alert->description;
     }
 }
 
-static const char *
-last_alert(const struct alerts *a)
-{
-    if (a->received >= 0) {
-        return alert_name(a->received);
-    }
-    if (a->sent >= 0) {
-        return alert_name(a->sent);
-    }
-    return "none";
-}
-
-static const char *
-version_name(PRUint16 v)
-{
-    switch (v) {
-        case SSL_LIBRARY_VERSION_TLS_1_0: return "TLS1.0";
-        case SSL_LIBRARY_VERSION_TLS_1_1: return "TLS1.1";
-        case SSL_LIBRARY_VERSION_TLS_1_2: return "TLS1.2";
-        case SSL_LIBRARY_VERSION_TLS_1_3: return "TLS1.3";
-        default: return "unknown";
-    }
-}
-
-static void
-parse_ciphers(struct options *o, const char *list)
-{
-    char *copy = strdup(list);
-    char *save = NULL;
-    char *tok;
-    o->cipherCount = 0;
-    for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *end;
-        unsigned long v = strtoul(tok, &end, 0);
-        if (*end || v > 0xffff || o->cipherCount == MAX_CIPHERS) {
-            fprintf(stderr, "srp-peer-nss: bad --cipher value %s\n", tok);
-            exit(2);
-        }
-        o->ciphers[o->cipherCount++] = (PRUint16)v;
-    }
-    free(copy);
-}
-
-static void
-parse_args(int argc, char **argv, struct options *o)
-{
-    int i;
-    memset(o, 0, sizeof(*o));
-    o->count = 1;
-    if (argc < 2) {
-        usage();
-    }
-    o->mode = argv[1];
-    for (i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) {
-            usage();
-        }
-        if (!strcmp(a, "--connect") || !strcmp(a, "--listen")) {
-            o->addr = v;
-        } else if (!strcmp(a, "--user")) {
-            o->user = v;
-        } else if (!strcmp(a, "--password")) {
-            o->password = v;
-        } else if (!strcmp(a, "--verifiers")) {
-            o->verifiers = v;
-        } else if (!strcmp(a, "--get")) {
-            o->get = v;
-        } else if (!strcmp(a, "--cipher")) {
-            parse_ciphers(o, v);
-        } else if (!strcmp(a, "--min-group")) {
-            o->minGroup = (PRUint32)strtoul(v, NULL, 10);
-        } else if (!strcmp(a, "--count")) {
-            o->count = strtol(v, NULL, 10);
-            o->countGiven = PR_TRUE;
-        } else if (!strcmp(a, "--cert")) {
-            o->cert = v;
-        } else if (!strcmp(a, "--key")) {
-            o->key = v;
-        } else {
-            usage();
-        }
-        i++;
-    }
-    if (!o->addr || o->count < 1 || !o->cert != !o->key) {
-        usage();
-    }
-    if (o->cipherCount == 0) {
-        memcpy(o->ciphers, kDefaultCiphers, sizeof(kDefaultCiphers));
-        o->cipherCount = PR_ARRAY_SIZE(kDefaultCiphers);
-    }
-}
-
+/* A HOST:PORT argument as an NSPR address. */
 static void
 parse_addr(const char *text, PRNetAddr *addr)
 {
     char host[256];
-    const char *colon = strrchr(text, ':');
-    size_t len;
-    if (!colon || (len = (size_t)(colon - text)) >= sizeof(host)) {
-        fprintf(stderr, "srp-peer-nss: bad address %s\n", text);
-        exit(2);
-    }
-    memcpy(host, text, len);
-    host[len] = 0;
-    if (host[0] == '[' && len > 2 && host[len - 1] == ']') {
-        memmove(host, host + 1, len - 2);
-        host[len - 2] = 0;
-    }
+    PRUint16 port;
+    peer_split_addr(text, host, sizeof(host), &port);
     if (PR_StringToNetAddr(host, addr) != PR_SUCCESS) {
-        fprintf(stderr, "srp-peer-nss: bad address %s\n", text);
-        exit(2);
+        peer_bad_address(text);
     }
     if (addr->raw.family == PR_AF_INET6) {
-        addr->ipv6.port = PR_htons((PRUint16)atoi(colon + 1));
+        addr->ipv6.port = PR_htons(port);
     } else {
-        addr->inet.port = PR_htons((PRUint16)atoi(colon + 1));
+        addr->inet.port = PR_htons(port);
     }
 }
 
 /* Common SSL socket setup: TLS 1.0-1.2, only the chosen SRP suites, no session cache (every
  * connection does a full SRP handshake). */
 static PRFileDesc *
-setup_ssl(PRFileDesc *tcp, const struct options *o, PRBool server, struct alerts *alerts)
+setup_ssl(PRFileDesc *tcp, const struct peer_options *o, PRBool server,
+          struct peer_alerts *alerts)
 {
     SSLVersionRange range = { SSL_LIBRARY_VERSION_TLS_1_0, SSL_LIBRARY_VERSION_TLS_1_2 };
     PRFileDesc *ssl = SSL_ImportFD(NULL, tcp);
@@ -281,12 +113,12 @@ setup_ssl(PRFileDesc *tcp, const struct options *o, PRBool server, struct alerts
     for (i = 0; i < SSL_NumImplementedCiphers; i++) {
         SSL_CipherPrefSet(ssl, SSL_ImplementedCiphers[i], PR_FALSE);
     }
-    for (i = 0; i < o->cipherCount; i++) {
+    for (i = 0; i < o->cipher_count; i++) {
         if (SSL_CipherPrefSet(ssl, o->ciphers[i], PR_TRUE) != SECSuccess) {
             return NULL;
         }
     }
-    if (o->minGroup && SSL_SetSrpMinGroupBits(ssl, o->minGroup) != SECSuccess) {
+    if (o->min_group && SSL_SetSrpMinGroupBits(ssl, o->min_group) != SECSuccess) {
         return NULL;
     }
     if (SSL_AlertReceivedCallback(ssl, on_alert_received, alerts) != SECSuccess ||
@@ -309,12 +141,11 @@ accept_any_cert(void *arg, PRFileDesc *fd, PRBool checkSig, PRBool isServer)
 }
 
 static int
-fail(const struct alerts *alerts)
+fail(const struct peer_alerts *alerts)
 {
     PRErrorCode err = PR_GetError();
     const char *name = PR_ErrorToName(err);
-    printf("error: %s alert=%s\n", name ? name : "UNKNOWN_ERROR", last_alert(alerts));
-    fflush(stdout);
+    peer_print_error(name, peer_last_alert(alerts));
     return 1;
 }
 
@@ -333,16 +164,13 @@ write_all(PRFileDesc *fd, const char *data, PRInt32 len)
 }
 
 static int
-run_client(const struct options *o)
+run_client(const struct peer_options *o)
 {
     PRNetAddr addr;
     long n;
-    if (!o->user != !o->password) {
-        usage();
-    }
-    parse_addr(o->addr, &addr);
+    parse_addr(o->connect, &addr);
     for (n = 0; n < o->count; n++) {
-        struct alerts alerts = { -1, -1 };
+        struct peer_alerts alerts = PEER_NO_ALERTS;
         SSLChannelInfo info;
         SSLSrpChannelInfo srp;
         PRFileDesc *tcp = PR_OpenTCPSocket(addr.raw.family);
@@ -371,22 +199,19 @@ run_client(const struct options *o)
             return rc;
         }
         if (!srp.authenticated) {
-            printf("error: NOT_SRP_AUTHENTICATED alert=none\n");
+            peer_print_error("NOT_SRP_AUTHENTICATED", "none");
             PR_Close(ssl);
             return 1;
         }
-        printf("ok version=%s cipher=0x%04X group=%u user=%s\n", version_name(info.protocolVersion),
-               info.cipherSuite, srp.groupBits, srp.user);
-        fflush(stdout);
+        peer_print_ok(info.protocolVersion, info.cipherSuite, srp.groupBits, srp.user);
         if (o->get) {
             char request[1024];
             char buf[4096];
             char *response = NULL;
             size_t len = 0;
             PRInt32 got;
-            char *body;
-            snprintf(request, sizeof(request), "GET %s HTTP/1.0\r\n\r\n", o->get);
-            if (write_all(ssl, request, (PRInt32)strlen(request)) != 0) {
+            int requestLen = peer_http_request(request, sizeof(request), o->get);
+            if (write_all(ssl, request, requestLen) != 0) {
                 int rc = fail(&alerts);
                 PR_Close(ssl);
                 return rc;
@@ -398,11 +223,9 @@ run_client(const struct options *o)
             }
             if (response) {
                 response[len] = 0;
-                body = strstr(response, "\r\n\r\n");
-                fputs(body ? body + 4 : response, stdout);
+                peer_print_body(response);
                 free(response);
             }
-            fflush(stdout);
         }
         PR_Close(ssl);
     }
@@ -454,7 +277,7 @@ read_pem(const char *path, const char *label)
 /* Configures the model socket with the RSA certificate and key from PEM files (no database:
  * a temporary certificate and a session key object in the internal slot). */
 static SECStatus
-config_server_cert(PRFileDesc *model, const struct options *o)
+config_server_cert(PRFileDesc *model, const struct peer_options *o)
 {
     SECItem *certDer = read_pem(o->cert, "CERTIFICATE");
     SECItem *keyDer = read_pem(o->key, "PRIVATE KEY");
@@ -506,19 +329,16 @@ read_request(PRFileDesc *fd)
 }
 
 static int
-run_server(const struct options *o)
+run_server(const struct peer_options *o)
 {
     PRNetAddr addr;
     PRNetAddr bound;
     PRFileDesc *listener;
     PRFileDesc *model;
-    struct alerts modelAlerts = { -1, -1 };
+    struct peer_alerts modelAlerts = PEER_NO_ALERTS;
     char host[64];
     long served = 0;
-    if (!o->verifiers) {
-        usage();
-    }
-    parse_addr(o->addr, &addr);
+    parse_addr(o->listen, &addr);
     listener = PR_OpenTCPSocket(addr.raw.family);
     if (!listener) {
         return fail(&modelAlerts);
@@ -544,11 +364,10 @@ run_server(const struct options *o)
         return fail(&modelAlerts);
     }
     PR_NetAddrToString(&bound, host, sizeof(host));
-    printf("listening %s:%u\n", host, PR_ntohs(PR_NetAddrInetPort(&bound)));
-    fflush(stdout);
+    peer_print_listening(host, PR_ntohs(PR_NetAddrInetPort(&bound)));
 
-    while (!o->countGiven || served < o->count) {
-        struct alerts alerts = { -1, -1 };
+    while (peer_serve_more(o, served)) {
+        struct peer_alerts alerts = PEER_NO_ALERTS;
         SSLChannelInfo info;
         SSLSrpChannelInfo srp;
         PRNetAddr peer;
@@ -562,29 +381,22 @@ run_server(const struct options *o)
         if (!ssl || SSL_AlertReceivedCallback(ssl, on_alert_received, &alerts) != SECSuccess ||
             SSL_AlertSentCallback(ssl, on_alert_sent, &alerts) != SECSuccess ||
             SSL_ResetHandshake(ssl, PR_TRUE) != SECSuccess) {
-            printf("rejected alert=none\n");
-            fflush(stdout);
+            peer_print_rejected("none");
             PR_Close(ssl ? ssl : conn);
             continue;
         }
         if (SSL_ForceHandshake(ssl) != SECSuccess ||
             SSL_GetChannelInfo(ssl, &info, sizeof(info)) != SECSuccess ||
             SSL_GetSrpChannelInfo(ssl, &srp, sizeof(srp)) != SECSuccess || !srp.authenticated) {
-            printf("rejected alert=%s\n", last_alert(&alerts));
-            fflush(stdout);
+            peer_print_rejected(peer_last_alert(&alerts));
             PR_Close(ssl);
             continue;
         }
-        printf("accepted user=%s cipher=0x%04X\n", srp.user, info.cipherSuite);
-        fflush(stdout);
+        peer_print_accepted(srp.user, info.cipherSuite);
         if (read_request(ssl) == 0) {
-            char response[512];
-            int body = snprintf(NULL, 0, "srp-user: %s\n", srp.user);
-            snprintf(response, sizeof(response),
-                     "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n"
-                     "srp-user: %s\n",
-                     body, srp.user);
-            write_all(ssl, response, (PRInt32)strlen(response));
+            char response[1024];
+            int responseLen = peer_http_response(response, sizeof(response), srp.user);
+            write_all(ssl, response, responseLen);
         }
         PR_Close(ssl);
     }
@@ -596,9 +408,9 @@ run_server(const struct options *o)
 int
 main(int argc, char **argv)
 {
-    struct options o;
+    struct peer_options o;
     int rc;
-    parse_args(argc, argv, &o);
+    peer_parse_args(argc, argv, &o);
     if (NSS_NoDB_Init(NULL) != SECSuccess || NSS_SetDomesticPolicy() != SECSuccess) {
         fprintf(stderr, "srp-peer-nss: NSS initialisation failed: %s\n",
                 PR_ErrorToName(PR_GetError()));
@@ -609,13 +421,11 @@ main(int argc, char **argv)
         fprintf(stderr, "srp-peer-nss: session cache: %s\n", PR_ErrorToName(PR_GetError()));
         return 2;
     }
+    /* peer_parse_args accepts only these two modes. */
     if (!strcmp(o.mode, "client")) {
         rc = run_client(&o);
-    } else if (!strcmp(o.mode, "server")) {
-        rc = run_server(&o);
     } else {
-        usage();
-        rc = 2;
+        rc = run_server(&o);
     }
     if (!strcmp(o.mode, "server")) {
         SSL_ShutdownServerSessionIDCache();

@@ -512,6 +512,7 @@ fn boringssl_peer(sh: &Shell, flavor: Flavor) -> anyhow::Result<PathBuf> {
     let build = flavor.build_dir(sh);
     let inputs = [
         source.clone(),
+        root.join("tests/peers/peer-cli.h"),
         build.join("libssl.a"),
         build.join("libcrypto.a"),
         root.join("target/release/libsrp_ffi.a"),
@@ -534,22 +535,24 @@ fn boringssl_peer(sh: &Shell, flavor: Flavor) -> anyhow::Result<PathBuf> {
     let sanitizer_flags = &sanitizer_flags;
     cmd!(sh, "gcc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Werror {sanitizer_flags...} -I{include} -I{srp_include} -c {source} -o {object}")
         .run()?;
-    let [_, libssl, libcrypto, core] = inputs;
+    let [_, _, libssl, libcrypto, core] = inputs;
     // libssl is C++ (g++ links its runtime); the Rust core needs pthread, dl and m.
     cmd!(sh, "g++ {sanitizer_flags...} {object} {libssl} {libcrypto} {core} -lpthread -ldl -lm -o {binary}")
         .run()?;
     Ok(binary)
 }
 
-/// Builds (when missing or older than its source) and returns `srp-peer-openssl`: the same peer
-/// source built against the system's OpenSSL 3.0 libssl and its SRP API.
+/// Builds (when missing or older than its sources) and returns `srp-peer-openssl`: the same
+/// peer source built against the system's OpenSSL 3.0 libssl and its SRP API.
 pub fn openssl_peer(sh: &Shell) -> anyhow::Result<PathBuf> {
     crate::deps::ensure_debian_packages(sh, &["gcc", "libssl-dev"])?;
     let source = sh.current_dir().join("tests/peers/srp-peer-boringssl.c");
+    let header = sh.current_dir().join("tests/peers/peer-cli.h");
     let out_dir = upstream::cache_dir(sh).join("peers");
     let binary = out_dir.join("srp-peer-openssl");
     let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
-    if modified(&binary).is_some_and(|built| Some(built) >= modified(&source)) {
+    let newest_input = modified(&source).max(modified(&header));
+    if modified(&binary).is_some_and(|built| Some(built) >= newest_input) {
         return Ok(binary);
     }
     crate::step("building srp-peer-openssl");

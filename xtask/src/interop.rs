@@ -576,16 +576,25 @@ impl PeerServer {
     }
 
     /// Waits for the server to exit (it was given `--count`) and returns its log lines. After a
-    /// failed client it may still wait for connections that never come: it gets half a second.
+    /// failed client it may still wait for connections that never come: it gets half a second,
+    /// then it is killed. A server that exits on its own with a failure status (a sanitizer's
+    /// report at exit, such as a leak; `timeout` ending a hung server) gets a last log line
+    /// `exited with STATUS`, which no expected log has.
     pub fn finish(mut self, client_ok: bool) -> anyhow::Result<Vec<String>> {
+        let mut killed = false;
         if !client_ok && self.child.try_wait()?.is_none() {
             std::thread::sleep(std::time::Duration::from_millis(500));
             if self.child.try_wait()?.is_none() {
                 self.child.kill()?;
+                killed = true;
             }
         }
-        self.child.wait()?;
-        self.log.join().map_err(|_| anyhow::anyhow!("server log reader panicked"))
+        let status = self.child.wait()?;
+        let mut log = self.log.join().map_err(|_| anyhow::anyhow!("server log reader panicked"))?;
+        if !killed && !status.success() {
+            log.push(format!("exited with {status}"));
+        }
+        Ok(log)
     }
 }
 
