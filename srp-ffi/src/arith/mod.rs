@@ -9,12 +9,13 @@
 //! Two backends for the Montgomery multiplication and squaring underneath, same results:
 //! - [`Backend::Portable`] ([`mont`]): portable Rust with `u128` products, every CPU.
 //! - [`Backend::Adx`] (`adx`): MULX/ADCX/ADOX inline assembly with two carry chains, x86_64 CPUs
-//!   with BMI2 and ADX.
+//!   with BMI2 and ADX. Compiled with the `adx` feature (default) on x86_64 only; without it the
+//!   backend reports itself unsupported and the exponentiation code is instantiated once.
 //!
 //! The CPU is asked once (cached); [`with_backend`] lets tests and the constant-time harness run a
 //! closure on a given backend in the current thread.
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", feature = "adx"))]
 mod adx;
 mod mont;
 
@@ -53,11 +54,11 @@ impl Backend {
     pub fn is_supported(self) -> bool {
         match self {
             Backend::Portable => true,
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", feature = "adx"))]
             Backend::Adx => {
                 std::is_x86_feature_detected!("bmi2") && std::is_x86_feature_detected!("adx")
             }
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(not(all(target_arch = "x86_64", feature = "adx")))]
             Backend::Adx => false,
         }
     }
@@ -165,10 +166,10 @@ impl Arith for Portable {
 /// Only instantiated by `dispatch!` for [`Backend::Adx`], which [`backend`] returns only when
 /// the CPU has BMI2 and ADX ([`Backend::detected`], [`with_backend`]) or a caller of
 /// [`with_backend_unchecked`] promised it.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", feature = "adx"))]
 struct Adx;
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", feature = "adx"))]
 #[allow(unsafe_code)]
 impl Arith for Adx {
     #[inline(always)]
@@ -195,7 +196,7 @@ pub(crate) struct Modulus {
 macro_rules! dispatch {
     ($limbs:expr, $f:ident($($arg:expr),*)) => {
         match backend() {
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", feature = "adx"))]
             Backend::Adx => dispatch!(@limbs Adx, $limbs, $f($($arg),*)),
             _ => dispatch!(@limbs Portable, $limbs, $f($($arg),*)),
         }
@@ -436,7 +437,7 @@ mod tests {
     #[test]
     fn matches_crypto_bigint_in_every_group_on_every_backend() {
         let supported = Backend::supported();
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", feature = "adx"))]
         assert_eq!(
             supported.contains(&Backend::Adx),
             std::is_x86_feature_detected!("bmi2") && std::is_x86_feature_detected!("adx"),
@@ -455,7 +456,7 @@ mod tests {
         let detected = Backend::detected();
         with_backend(Backend::Portable, || assert_eq!(backend(), Backend::Portable));
         assert_eq!(backend(), detected);
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(not(all(target_arch = "x86_64", feature = "adx")))]
         assert!(with_backend(Backend::Adx, || ()).is_none());
     }
 
