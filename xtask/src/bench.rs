@@ -14,9 +14,10 @@
 //! `cargo xtask bench handshake [--count N] [--write]`: whole TLS-SRP handshakes over loopback.
 //! The same client (`srp-peer-openssl`, OpenSSL 3.0 libssl) makes N handshakes (0xC01D) against
 //! each server: OpenSSL libssl's SRP server, the patched BoringSSL and the patched NSS (their
-//! test peers), in the 2048- and 3072-bit groups, and the server's CPU time (user + system, from
-//! bash's `times`) is divided by N. `--write` replaces the handshake block of
-//! docs/performance.md.
+//! test peers, all optimised builds: NSS from `nss build --opt`), in the 2048- and 3072-bit
+//! groups, in interleaved rounds. Each server logs its CPU time (user + system) per connection
+//! (`--cpu-log`, the peer contract in tests/README.md); the table shows the median and the 10th
+//! and 90th percentiles. `--write` replaces the handshake block of docs/performance.md.
 
 use xshell::{Shell, cmd};
 
@@ -81,7 +82,8 @@ impl Bench {
     }
 }
 
-/// Rounds per server and group in `bench handshake`; the table shows each server's best round.
+/// Rounds per server and group in `bench handshake`, interleaved: what the host and other work
+/// add comes and goes in bursts, and falls on every server alike.
 const HANDSHAKE_ROUNDS: u32 = 5;
 
 /// The groups `bench handshake` measures.
@@ -95,7 +97,7 @@ fn handshake(sh: &Shell, count: u32, write: bool) -> anyhow::Result<()> {
     let servers = [
         ("openssl", crate::boringssl::openssl_peer(sh)?),
         ("boringssl", crate::boringssl::peer(sh)?),
-        ("nss", crate::nss::peer(sh)?),
+        ("nss", crate::nss::release_peer(sh)?),
     ];
     let dir = crate::upstream::cache_dir(sh).join("bench-handshake");
     sh.create_dir(&dir)?;
@@ -110,26 +112,39 @@ fn handshake(sh: &Shell, count: u32, write: bool) -> anyhow::Result<()> {
     }
     let cpu = crate::cpu_model();
     let mut table = format!(
-        "CPU: {cpu}; {count} handshakes per row, client `srp-peer-openssl` (OpenSSL 3.0 libssl), \
-         suite 0xC01D; server CPU time (user + system) per handshake, the best of \
-         {HANDSHAKE_ROUNDS} interleaved rounds.\n\n\
-         | group | server | CPU per handshake µs | ratio to OpenSSL |\n|---:|---|---:|---:|\n"
+        "CPU: {cpu}; client `srp-peer-openssl` (OpenSSL 3.0 libssl), suite 0xC01D; the server's \
+         CPU time (user + system) per connection, as the server measures it (`--cpu-log`), \
+         {} connections per server and group ({HANDSHAKE_ROUNDS} interleaved rounds of \
+         {count}).\n\n\
+         | group | server | median µs | ratio to OpenSSL | 10th percentile µs | 90th percentile µs |\n\
+         |---:|---|---:|---:|---:|---:|\n",
+        HANDSHAKE_ROUNDS * count
     );
     for bits in HANDSHAKE_GROUPS {
-        // Interleaved rounds, the minimum per server: what other work on the machine adds
-        // (cache and core contention) falls on every server alike and is filtered out.
-        let mut best = vec![f64::INFINITY; servers.len()];
+        let mut samples = vec![Vec::new(); servers.len()];
         for round in 1..=HANDSHAKE_ROUNDS {
-            for ((name, server), best) in servers.iter().zip(&mut best) {
+            for ((name, server), samples) in servers.iter().zip(&mut samples) {
                 crate::step(&format!(
                     "round {round}/{HANDSHAKE_ROUNDS}: {count} handshakes, {bits}-bit group, {name} server"
                 ));
-                let micros = server_cpu_per_handshake(sh, server, &client, &vfile, bits, count)?;
-                *best = best.min(micros);
+                let log = dir.join("cpu-log");
+                samples.extend(server_cpu_per_connection(sh, server, &client, &vfile, &log, bits, count)?);
             }
         }
-        for ((name, _), micros) in servers.iter().zip(&best) {
-            writeln!(table, "| {bits} | {name} | {micros:.0} | {:.2}x |", micros / best[0])?;
+        let percentile = |s: &[f64], p: usize| s[(s.len() - 1) * p / 100];
+        for samples in &mut samples {
+            samples.sort_by(f64::total_cmp);
+        }
+        let base = percentile(&samples[0], 50);
+        for ((name, _), samples) in servers.iter().zip(&samples) {
+            let median = percentile(samples, 50);
+            writeln!(
+                table,
+                "| {bits} | {name} | {median:.0} | {:.2}x | {:.0} | {:.0} |",
+                median / base,
+                percentile(samples, 10),
+                percentile(samples, 90)
+            )?;
         }
     }
     println!("{table}");
@@ -147,36 +162,32 @@ fn handshake(sh: &Shell, count: u32, write: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `server` for `count` connections under bash and returns its CPU time per handshake in
-/// µs, as bash's `times` reports it for its child once the server has exited.
-fn server_cpu_per_handshake(
+/// Runs `server` for `count` connections with `--cpu-log` and returns its CPU time for each
+/// connection in µs.
+fn server_cpu_per_connection(
     sh: &Shell,
     server: &std::path::Path,
     client: &std::path::Path,
     vfile: &std::path::Path,
+    log: &std::path::Path,
     bits: u32,
     count: u32,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<Vec<f64>> {
     use anyhow::Context;
-    use std::io::BufRead;
-    use std::process::{Command, Stdio};
     let n = count.to_string();
-    // `times` prints the shell's own times, then its children's: the server's.
-    let mut child = Command::new("timeout")
-        .args(["900", "bash", "-c", "\"$@\"; times", "bash"])
-        .arg(server)
-        .args(["server", "--listen", "127.0.0.1:0", "--verifiers"])
-        .arg(vfile)
-        .args(["--count", &n])
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let mut lines = std::io::BufReader::new(child.stdout.take().context("no stdout")?).lines();
-    let first = lines.next().context("the server printed nothing")??;
-    let addr = first
-        .strip_prefix("listening ")
-        .with_context(|| format!("expected `listening HOST:PORT`, found {first:?}"))?
-        .to_owned();
-    let log = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let _ = std::fs::remove_file(log);
+    let args: Vec<String> = vec![
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--verifiers".into(),
+        vfile.display().to_string(),
+        "--count".into(),
+        n.clone(),
+        "--cpu-log".into(),
+        log.display().to_string(),
+    ];
+    let running = crate::interop::PeerServer::start(server, &args)?;
+    let addr = running.addr.clone();
     let (user, password) = (format!("u{bits}"), format!("pw{bits}"));
     let out = cmd!(
         sh,
@@ -184,21 +195,27 @@ fn server_cpu_per_handshake(
          --cipher 0xC01D --count {n}"
     )
     .quiet()
-    .read()?;
-    let ok = out.lines().filter(|l| l.starts_with("ok ")).count();
-    child.wait()?;
-    let log = log.join().map_err(|_| anyhow::anyhow!("log reader panicked"))?;
-    anyhow::ensure!(ok == count as usize, "{ok} of {count} handshakes succeeded: {out}");
-    let times = log.last().context("no `times` output")?;
-    let seconds = |field: &str| -> Option<f64> {
-        let (minutes, rest) = field.split_once('m')?;
-        Some(minutes.parse::<f64>().ok()? * 60.0 + rest.strip_suffix('s')?.parse::<f64>().ok()?)
-    };
-    let fields: Vec<&str> = times.split_whitespace().collect();
-    let (Some(user_s), Some(system_s)) =
-        (fields.first().and_then(|f| seconds(f)), fields.get(1).and_then(|f| seconds(f)))
-    else {
-        anyhow::bail!("cannot read bash's `times` line {times:?}");
-    };
-    Ok((user_s + system_s) * 1e6 / f64::from(count))
+    .ignore_status()
+    .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let ok = stdout.lines().filter(|l| l.starts_with("ok ")).count();
+    let server_log = running.finish(out.status.success())?;
+    let accepted = server_log.iter().filter(|l| l.starts_with("accepted ")).count();
+    anyhow::ensure!(
+        ok == count as usize && out.status.success() && accepted == server_log.len(),
+        "{ok} of {count} handshakes succeeded: {stdout}; server: {server_log:?}"
+    );
+    let text = std::fs::read_to_string(log).with_context(|| format!("reading {}", log.display()))?;
+    let samples = text
+        .lines()
+        .map(|l| l.parse::<f64>().map(|ns| ns / 1e3))
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("{} holds a line that is not a number", log.display()))?;
+    anyhow::ensure!(
+        samples.len() == count as usize,
+        "{} has {} lines for {count} connections",
+        log.display(),
+        samples.len()
+    );
+    Ok(samples)
 }
