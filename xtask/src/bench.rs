@@ -128,7 +128,9 @@ fn handshake(sh: &Shell, count: u32, write: bool) -> anyhow::Result<()> {
                     "round {round}/{HANDSHAKE_ROUNDS}: {count} handshakes, {bits}-bit group, {name} server"
                 ));
                 let log = dir.join("cpu-log");
-                samples.extend(server_cpu_per_connection(sh, server, &client, &vfile, &log, bits, count)?);
+                samples.extend(server_cpu_per_connection(
+                    sh, server, &client, &vfile, &log, bits, count,
+                )?);
             }
         }
         let percentile = |s: &[f64], p: usize| s[(s.len() - 1) * p / 100];
@@ -205,7 +207,8 @@ fn server_cpu_per_connection(
         ok == count as usize && out.status.success() && accepted == server_log.len(),
         "{ok} of {count} handshakes succeeded: {stdout}; server: {server_log:?}"
     );
-    let text = std::fs::read_to_string(log).with_context(|| format!("reading {}", log.display()))?;
+    let text =
+        std::fs::read_to_string(log).with_context(|| format!("reading {}", log.display()))?;
     let samples = text
         .lines()
         .map(|l| l.parse::<f64>().map(|ns| ns / 1e3))

@@ -382,8 +382,8 @@ fn cases(client: Impl, server: Impl, n: u32) -> Vec<Case> {
         }
         let mut case = base(format!("{bits}-bit group, 0xC01D"), Kind::Ok, bits);
         case.handshakes = match bits {
-            ..=2048 => n,
-            ..=4096 => n.div_ceil(2),
+            0..=2048 => n,
+            2049..=4096 => n.div_ceil(2),
             _ => n.div_ceil(10),
         };
         if bits < 2048 {

@@ -101,7 +101,7 @@ pub(crate) unsafe fn mul<const N: usize>(
     n: &[u64; N],
     n0: u64,
 ) {
-    const { assert!(N >= 4 && N % 2 == 0) };
+    const { assert!(N >= 4 && N.is_multiple_of(2)) };
     // t needs N + 2 words; 2 N is at least that.
     let mut wide = [[0u64; N]; 2];
     let t = wide.as_flattened_mut();
@@ -177,7 +177,7 @@ macro_rules! cross_block {
 #[inline(never)]
 #[target_feature(enable = "bmi2,adx")]
 pub(crate) unsafe fn sqr<const N: usize>(out: &mut [u64; N], a: &[u64; N], n: &[u64; N], n0: u64) {
-    const { assert!(N >= 4 && N % 4 == 0) };
+    const { assert!(N >= 4 && N.is_multiple_of(4)) };
     let mut z = *a;
     let mut wide = [[0u64; N]; 2];
     let w = wide.as_flattened_mut();
