@@ -498,7 +498,8 @@ pub fn peer(sh: &Shell) -> anyhow::Result<PathBuf> {
 
 /// Builds (when missing or older than its inputs) and returns `srp-peer-boringssl-sanitized`:
 /// the same peer and the patched library built with AddressSanitizer and UBSan
-/// (`.cache/boringssl/build-sanitize/`; about 15 minutes from scratch on 2 cores). A finding
+/// (`.cache/boringssl/build-sanitize/`; about 15 minutes from scratch on 2 cores for the
+/// libraries, and gcc takes 25 more for `ssl_test.cc` alone under the sanitizers). A finding
 /// makes the peer print the report on stderr and exit non-zero.
 pub fn sanitized_peer(sh: &Shell) -> anyhow::Result<PathBuf> {
     boringssl_peer(sh, Flavor::Sanitized)
