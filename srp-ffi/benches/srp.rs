@@ -44,7 +44,7 @@ use srp_ffi::{
     Group, PRIVATE_KEY_LEN, Salt, Server, Username, Verifier, client_exchange_with_private_key,
 };
 
-const GROUPS: [u32; 3] = [2048, 3072, 4096];
+const GROUPS: [u32; 5] = [2048, 3072, 4096, 6144, 8192];
 const USER: &[u8] = b"alice";
 const PASSWORD: &[u8] = b"password123";
 

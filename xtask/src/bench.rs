@@ -1,5 +1,5 @@
 //! `cargo xtask bench core [--json] [--wall] [--backend NAME] [--write]`: the SRP math of one handshake, per
-//! group (2048, 3072, 4096) and side, in this core (`srp-ffi`), OpenSSL's `SRP_Calc_*`
+//! group (2048, 3072, 4096, 6144, 8192) and side, in this core (`srp-ffi`), OpenSSL's `SRP_Calc_*`
 //! (`openssl-srp`) and OpenSSL's `BN_mod_exp_mont_consttime` (`openssl-consttime`), measured in
 //! one run with ratios to `openssl-srp`.
 //!
