@@ -297,6 +297,7 @@ fn build(sh: &Shell, flavor: &Flavor, from: Origin, targets: &[&str]) -> anyhow:
     run_gyp_if_needed(sh, flavor, &nss_dir, &gyp_args)?;
 
     let ninja_dir = flavor.ninja_dir();
+    let core_stamp = relink_if_core_changed(sh, &ninja_dir, &core.archive)?;
     crate::step(&format!(
         "ninja -C {} {} (the first build takes about 10 min on 2 cores)",
         ninja_dir.display(),
@@ -304,10 +305,48 @@ fn build(sh: &Shell, flavor: &Flavor, from: Origin, targets: &[&str]) -> anyhow:
     ));
     let jobs = jobs().to_string();
     cmd!(sh, "ninja -C {ninja_dir} -j {jobs} {targets...}").run().context("ninja failed")?;
+    core_stamp.commit()?;
 
     let dist = flavor.dist();
     check_core_linked(sh, &dist.join("lib/libssl3.so"))?;
     Ok(dist)
+}
+
+/// The sha256 of the core archive the last successful ninja run linked, kept in the ninja
+/// directory; [`CoreStamp::commit`] records it once ninja has succeeded.
+struct CoreStamp {
+    path: PathBuf,
+    digest: String,
+}
+
+impl CoreStamp {
+    fn commit(self) -> anyhow::Result<()> {
+        std::fs::write(&self.path, self.digest)?;
+        Ok(())
+    }
+}
+
+/// gyp hands the core archive to the linker as a library flag, so ninja does not know that
+/// libssl3.so, ssl_gtest and the other programs depend on it and would keep linking the old
+/// core after a change to srp-ffi. When the archive's sha256 differs from the one the last
+/// build linked, `libssl.a` (NSS's ssl static library, an input of every link that gets the
+/// core) is made newer than those outputs, so ninja relinks them and nothing else.
+fn relink_if_core_changed(
+    sh: &Shell,
+    ninja_dir: &Path,
+    archive: &Path,
+) -> anyhow::Result<CoreStamp> {
+    let path = ninja_dir.join("xtask-core-sha256");
+    let digest = upstream::sha256_file(sh, archive)?;
+    let ssl_lib = ninja_dir.join("libssl.a");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(digest.as_str()) && ssl_lib.exists() {
+        crate::step("the srp-ffi core changed since the last build: relinking what links it");
+        std::fs::File::options()
+            .write(true)
+            .open(&ssl_lib)?
+            .set_modified(std::time::SystemTime::now())?;
+    }
+    Ok(CoreStamp { path, digest })
 }
 
 /// Holds `.cache/nss/build.lock` until dropped: the tree, gyp and ninja serve one build at a
@@ -490,6 +529,8 @@ pub fn sanitized_peer(sh: &Shell) -> anyhow::Result<PathBuf> {
 /// The srp-ffi static library and how to link it.
 struct Core {
     include_dir: PathBuf,
+    /// The archive itself (also the first of `libs`).
+    archive: PathBuf,
     /// The archive, then the system libraries Rust's std needs (`rustc --print
     /// native-static-libs`): libssl3 links with `-z defs`.
     libs: Vec<String>,
@@ -506,7 +547,7 @@ fn build_core(sh: &Shell) -> anyhow::Result<Core> {
     anyhow::ensure!(archive.exists(), "cargo did not produce {}", archive.display());
     let mut libs = vec![archive.display().to_string()];
     libs.extend(native_static_libs(sh)?);
-    Ok(Core { include_dir: root.join("srp-ffi/include"), libs })
+    Ok(Core { include_dir: root.join("srp-ffi/include"), archive, libs })
 }
 
 /// The system libraries a Rust staticlib needs, asked from rustc with an empty crate (srp-ffi
