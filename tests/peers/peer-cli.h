@@ -5,9 +5,11 @@
  * code (sockets, handshakes, error names, how alerts are observed).
  *
  *   PEER client --connect HOST:PORT [--user U --password P] [--cipher 0xC01D,...]
- *               [--min-group BITS] [--count N] [--get PATH]
+ *               [--min-group BITS] [--max-version 1.2|1.3] [--count N] [--resume]
+ *               [--get PATH]
  *   PEER server --listen HOST:PORT --verifiers FILE [--cert PEM --key PEM]
- *               [--cipher ...] [--min-group BITS] [--count N] [--cpu-log FILE]
+ *               [--cipher ...] [--min-group BITS] [--max-version 1.2|1.3]
+ *               [--fake-user-seed FILE] [--count N] [--cpu-log FILE]
  *
  * Here: parsing and checking that command line, the TLS alert and version names, the exact
  * output lines (`ok ...`, `error: NAME alert=...`, `listening HOST:PORT`, `accepted ...`,
@@ -62,6 +64,12 @@ struct peer_options {
   long count; /* handshakes (client) or connections (server), at least 1 */
   int count_given; /* without --count a server serves until it is killed */
   const char *cpu_log; /* server: append each connection's CPU time to this file, or NULL */
+  /* 0x0303 (TLS 1.2, the default) or 0x0304. With 0x0304 a client offers what a browser with
+   * TLS-SRP offers: TLS 1.3 and 1.2, the library's default cipher suites and the SRP ones (or
+   * those of --cipher); a server also enables TLS 1.3, as one with a certificate would. */
+  unsigned max_version;
+  int resume; /* client: every handshake after the first offers the previous session */
+  const char *fake_user_seed; /* server: file whose bytes seed the fake users, or NULL */
 };
 
 static void peer_usage(void) {
@@ -69,10 +77,12 @@ static void peer_usage(void) {
   int indent = (int)strlen("usage: " PEER_NAME " client ");
   fprintf(stderr,
           "usage: %s client --connect HOST:PORT --user U --password P\n"
-          "%*s[--cipher 0xC01D,...] [--min-group BITS] [--count N] [--get PATH]\n"
+          "%*s[--cipher 0xC01D,...] [--min-group BITS] [--max-version 1.2|1.3]\n"
+          "%*s[--count N] [--resume] [--get PATH]\n"
           "       %s server --listen HOST:PORT --verifiers FILE [--cert PEM --key PEM]\n"
-          "%*s[--cipher ...] [--min-group BITS] [--count N] [--cpu-log FILE]\n",
-          PEER_NAME, indent, "", PEER_NAME, indent, "");
+          "%*s[--cipher ...] [--min-group BITS] [--max-version 1.2|1.3]\n"
+          "%*s[--fake-user-seed FILE] [--count N] [--cpu-log FILE]\n",
+          PEER_NAME, indent, "", indent, "", PEER_NAME, indent, "", indent, "");
   exit(2);
 }
 
@@ -95,8 +105,20 @@ static void peer_parse_ciphers(struct peer_options *o, const char *list) {
   o->ciphers_given = 1;
 }
 
-/* Parses and checks the command line (every option takes a value); exits with the usage on a
- * mistake. */
+/* A decimal number in [min, max] for option `name`; exits with status 2 on anything else
+ * (trailing garbage included). */
+static long peer_parse_number(const char *name, const char *text, long min, long max) {
+  char *end;
+  long v = strtol(text, &end, 10);
+  if (*text == '\0' || *end != '\0' || v < min || v > max) {
+    fprintf(stderr, "%s: bad %s value %s\n", PEER_NAME, name, text);
+    exit(2);
+  }
+  return v;
+}
+
+/* Parses and checks the command line (every option but --resume takes a value); exits with the
+ * usage on a mistake. */
 static void peer_parse_args(int argc, char **argv, struct peer_options *o) {
   memset(o, 0, sizeof(*o));
   o->count = 1;
@@ -104,9 +126,16 @@ static void peer_parse_args(int argc, char **argv, struct peer_options *o) {
     peer_usage();
   }
   o->mode = argv[1];
+  o->max_version = 0x0303;
   for (int i = 2; i < argc; i += 2) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--resume")) {
+      /* The one option without a value. */
+      o->resume = 1;
+      i--;
+      continue;
+    }
     if (v == NULL) {
       peer_usage();
     }
@@ -125,9 +154,19 @@ static void peer_parse_args(int argc, char **argv, struct peer_options *o) {
     } else if (!strcmp(a, "--cipher")) {
       peer_parse_ciphers(o, v);
     } else if (!strcmp(a, "--min-group")) {
-      o->min_group = (unsigned)strtoul(v, NULL, 10);
+      o->min_group = (unsigned)peer_parse_number(a, v, 1, 65536);
+    } else if (!strcmp(a, "--max-version")) {
+      if (!strcmp(v, "1.2")) {
+        o->max_version = 0x0303;
+      } else if (!strcmp(v, "1.3")) {
+        o->max_version = 0x0304;
+      } else {
+        peer_usage();
+      }
+    } else if (!strcmp(a, "--fake-user-seed")) {
+      o->fake_user_seed = v;
     } else if (!strcmp(a, "--count")) {
-      o->count = strtol(v, NULL, 10);
+      o->count = peer_parse_number(a, v, 1, 1000000);
       o->count_given = 1;
     } else if (!strcmp(a, "--cpu-log")) {
       o->cpu_log = v;
@@ -143,11 +182,12 @@ static void peer_parse_args(int argc, char **argv, struct peer_options *o) {
     peer_usage();
   }
   if (!strcmp(o->mode, "client")) {
-    if (o->connect == NULL || !o->user != !o->password || o->cpu_log != NULL) {
+    if (o->connect == NULL || !o->user != !o->password || o->cpu_log != NULL ||
+        o->fake_user_seed != NULL) {
       peer_usage();
     }
   } else if (!strcmp(o->mode, "server")) {
-    if (o->listen == NULL || o->verifiers == NULL) {
+    if (o->listen == NULL || o->verifiers == NULL || o->resume || o->get != NULL) {
       peer_usage();
     }
   } else {
@@ -276,11 +316,33 @@ static const char *peer_version_name(unsigned version) {
 
 /* The output lines; each is flushed at once, as the runner reads them while the peer runs. */
 
+/* `resumed`: -1 when the client was not asked to resume (the line ends with the user), else
+ * whether this handshake resumed the previous session (` resumed=yes` or ` resumed=no`). On a
+ * resumed handshake `group_bits` is the group of the full handshake that made the session. */
 static void peer_print_ok(unsigned version, unsigned cipher, unsigned group_bits,
-                          const char *user) {
-  printf("ok version=%s cipher=0x%04X group=%u user=%s\n", peer_version_name(version), cipher,
-         group_bits, user);
+                          const char *user, int resumed) {
+  printf("ok version=%s cipher=0x%04X group=%u user=%s%s\n", peer_version_name(version), cipher,
+         group_bits, user, resumed < 0 ? "" : resumed ? " resumed=yes" : " resumed=no");
   fflush(stdout);
+}
+
+/* Reads the fake-user seed file named by --fake-user-seed into buf (the whole file: 16 to `size`
+ * bytes); returns its length. Exits with status 2 when it cannot. */
+static size_t peer_read_seed(const char *path, unsigned char *buf, size_t size) {
+  FILE *f = fopen(path, "rb");
+  size_t n;
+  if (f == NULL) {
+    perror(path);
+    exit(2);
+  }
+  n = fread(buf, 1, size, f);
+  if (ferror(f) || n < 16 || fgetc(f) != EOF) {
+    fprintf(stderr, "%s: %s: a fake-user seed file holds 16 to %zu bytes\n", PEER_NAME, path,
+            size);
+    exit(2);
+  }
+  fclose(f);
+  return n;
 }
 
 /* `name`: the library's name for the error, NULL when it has none. */

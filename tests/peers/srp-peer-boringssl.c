@@ -493,7 +493,7 @@ static int run_client(const struct peer_options *o) {
     const char *srp_user = SSL_get_srp_username(ssl);
     peer_print_ok((unsigned)SSL_version(ssl),
                   SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl)),
-                  connection_group_bits(ssl), srp_user != NULL ? srp_user : "(none)");
+                  connection_group_bits(ssl), srp_user != NULL ? srp_user : "(none)", -1);
     if (o->get != NULL) {
       char request[1024];
       int n = peer_http_request(request, sizeof(request), o->get);
@@ -522,5 +522,15 @@ int main(int argc, char **argv) {
   struct peer_options o;
   /* Exits with the usage on a mistake, and accepts only these two modes. */
   peer_parse_args(argc, argv, &o);
+  if (o.fake_user_seed != NULL) {
+    unsigned char seed[256];
+    (void)peer_read_seed(o.fake_user_seed, seed, sizeof(seed));
+  }
+  if (o.resume || o.max_version != 0x0303 || o.fake_user_seed != NULL) {
+    /* Part of the peer contract, not implemented in this peer yet. */
+    fprintf(stderr, "%s: --resume, --max-version 1.3 and --fake-user-seed are not supported yet\n",
+            PEER_NAME);
+    return 2;
+  }
   return strcmp(o.mode, "client") == 0 ? run_client(&o) : run_server(&o);
 }

@@ -203,7 +203,7 @@ run_client(const struct peer_options *o)
             PR_Close(ssl);
             return 1;
         }
-        peer_print_ok(info.protocolVersion, info.cipherSuite, srp.groupBits, srp.user);
+        peer_print_ok(info.protocolVersion, info.cipherSuite, srp.groupBits, srp.user, -1);
         if (o->get) {
             char request[1024];
             char buf[4096];
@@ -411,6 +411,16 @@ main(int argc, char **argv)
     struct peer_options o;
     int rc;
     peer_parse_args(argc, argv, &o);
+    if (o.fake_user_seed != NULL) {
+        unsigned char seed[256];
+        (void)peer_read_seed(o.fake_user_seed, seed, sizeof(seed));
+    }
+    if (o.resume || o.max_version != 0x0303 || o.fake_user_seed != NULL) {
+        /* Part of the peer contract; this NSS has no API for them yet. */
+        fprintf(stderr, "srp-peer-nss: --resume, --max-version 1.3 and --fake-user-seed are "
+                        "not supported yet\n");
+        return 2;
+    }
     if (NSS_NoDB_Init(NULL) != SECSuccess || NSS_SetDomesticPolicy() != SECSuccess) {
         fprintf(stderr, "srp-peer-nss: NSS initialisation failed: %s\n",
                 PR_ErrorToName(PR_GetError()));
