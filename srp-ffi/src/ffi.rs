@@ -18,10 +18,8 @@ use core::ffi::{CStr, c_char};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::vfile::{ErrorKind, VerifierDb};
-use crate::{
-    Error, FakeUsers, Group, Salt, Server, Username, Verifier, VerifierRecord, client_exchange,
-};
+use srp_core::{Error, Group, Salt, Server, Username, Verifier, VerifierRecord, client_exchange};
+use srp_verifier_files::{ErrorKind, FakeUsers, VerifierDb};
 
 // The header promises that the read-only objects can be shared between threads, and that a
 // server can move to another thread between calls.
@@ -167,11 +165,11 @@ impl srp_result {
 
 /// Largest N in bytes (8192 bits): a buffer of this size holds any N, A, B or premaster secret.
 pub const SRP_MAX_N_LEN: usize = 1024;
-const _: () = assert!(SRP_MAX_N_LEN == crate::MAX_N_LEN);
+const _: () = assert!(SRP_MAX_N_LEN == srp_core::MAX_N_LEN);
 
 /// The smallest group accepted by default, in bits.
 pub const SRP_DEFAULT_MIN_BITS: u32 = 2048;
-const _: () = assert!(SRP_DEFAULT_MIN_BITS == crate::DEFAULT_MIN_BITS);
+const _: () = assert!(SRP_DEFAULT_MIN_BITS == srp_core::DEFAULT_MIN_BITS);
 
 /// One of the seven RFC 5054 groups. Static: never freed.
 pub struct srp_group {
@@ -910,11 +908,7 @@ pub unsafe extern "C" fn srp_verifier_file_lookup(
             return SRP_RESULT_NULL_PARAMETER;
         }
         let username = try_ffi!(Username::new(username));
-        let record = match (db.get(&username), fake) {
-            (Some(record), _) => record.clone(),
-            (None, Some(fake)) => fake.record(&username),
-            (None, None) => return SRP_RESULT_UNKNOWN_USER,
-        };
+        let record = try_ffi!(db.lookup(&username, fake));
         // SAFETY: `out` was checked for NULL.
         unsafe { *out = record_into_ptr(record) };
         SRP_RESULT_OK
@@ -941,26 +935,11 @@ pub unsafe extern "C" fn srp_verifier_file_fake_users(
         if out.is_null() {
             return SRP_RESULT_NULL_PARAMETER;
         }
-        let records = || db.usernames().filter_map(|user| db.get(user));
-        let group = most_common(records().map(|r| r.group().id()))
-            .map_or(crate::GroupId::G3072.group(), crate::GroupId::group);
-        let salt_len = most_common(records().map(|r| r.salt.as_bytes().len()))
-            .unwrap_or(crate::DEFAULT_SALT_LEN);
-        let fake = try_ffi!(FakeUsers::new(seed, group, salt_len));
+        let fake = try_ffi!(db.fake_users(seed));
         // SAFETY: `out` was checked for NULL.
         unsafe { *out = Box::into_raw(Box::new(fake)).cast() };
         SRP_RESULT_OK
     })
-}
-
-/// The value that occurs most often (the smallest of those tied), if any.
-fn most_common<T: Ord + Copy>(values: impl Iterator<Item = T>) -> Option<T> {
-    let mut counts = std::collections::BTreeMap::new();
-    for value in values {
-        *counts.entry(value).or_insert(0usize) += 1;
-    }
-    let max = counts.values().copied().max()?;
-    counts.into_iter().find(|&(_, count)| count == max).map(|(value, _)| value)
 }
 
 /// Frees a loaded verifier file (and wipes its verifiers). NULL does nothing.

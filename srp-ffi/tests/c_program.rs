@@ -2,11 +2,10 @@
 //! then runs the program: a full client/server exchange in three groups and every bad-input
 //! case of the C face, including verifier files made by the real `openssl srp` and `srptool`.
 
-#[path = "vfile_support/mod.rs"]
-mod vfile_support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use srp_test_support::tools as vfile_support;
 
 /// The credentials exchange.c uses for verifier files.
 const USER: &str = "alice";

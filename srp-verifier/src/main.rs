@@ -10,8 +10,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use srp_ffi::vfile::{Format, VerifierDb, default_conf_path};
-use srp_ffi::{DEFAULT_MIN_BITS, GroupId, Username, VerifierRecord};
+use srp_core::{DEFAULT_MIN_BITS, GroupId, Username, VerifierRecord};
+use srp_verifier_files::{Format, VerifierDb, default_conf_path};
 use zeroize::Zeroizing;
 
 /// Manage TLS-SRP verifier files: OpenSSL `srpvfile` and GnuTLS `tpasswd` (+ `tpasswd.conf`).

@@ -1,15 +1,13 @@
 //! Runs the built `srp-verifier` for every subcommand and exit status, and checks its files
 //! with the real `openssl srp`, `SRP_VBASE` and `srptool` (and theirs with `check`).
 
-#[path = "../../srp-ffi/tests/vfile_support/mod.rs"]
-mod vfile_support;
-
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use vfile_support::{
-    TempDir, Verdict, openssl_add, openssl_verify, require_tool, srptool_add, srptool_create_conf,
+use srp_test_support::temp_dir;
+use srp_test_support::tools::{
+    Verdict, openssl_add, openssl_verify, require_tool, srptool_add, srptool_create_conf,
     srptool_verify, vbase_verify,
 };
 
@@ -60,7 +58,7 @@ fn check(file: &Path, user: &str, password: &str, extra: &[&str]) -> Output {
 
 #[test]
 fn openssl_lifecycle_and_interop() {
-    let dir = TempDir::new("cli-openssl");
+    let dir = temp_dir!("cli-openssl");
     let file = dir.join("srpvfile");
     // A new file needs --format.
     let out = add(&file, "alice", "pw-alice", &[]);
@@ -131,7 +129,7 @@ fn openssl_lifecycle_and_interop() {
 
 #[test]
 fn gnutls_lifecycle_and_interop() {
-    let dir = TempDir::new("cli-gnutls");
+    let dir = temp_dir!("cli-gnutls");
     let file = dir.join("tpasswd");
     let conf = dir.join("tpasswd.conf");
     expect(&add(&file, "alice", "pw-alice", &["--format", "gnutls"]), 0);
@@ -172,7 +170,7 @@ fn gnutls_lifecycle_and_interop() {
 
 #[test]
 fn convert_both_ways() {
-    let dir = TempDir::new("cli-convert");
+    let dir = temp_dir!("cli-convert");
     let openssl_file = dir.join("srpvfile");
     std::fs::write(&openssl_file, b"").expect("create");
     for (user, bits) in [("o1", "1024"), ("o2", "2048"), ("o3", "3072"), ("o4", "4096")] {
@@ -204,8 +202,8 @@ fn convert_both_ways() {
     // move to OpenSSL; draw again then.)
     loop {
         srptool_add(&tpasswd, &conf, 4, "g1", "pw-g1");
-        let db = srp_ffi::vfile::VerifierDb::load(&tpasswd, None, None).expect("read");
-        let g1 = srp_ffi::Username::new(b"g1").expect("name");
+        let db = srp_verifier_files::VerifierDb::load(&tpasswd, None, None).expect("read");
+        let g1 = srp_core::Username::new(b"g1").expect("name");
         if db.get(&g1).expect("g1").salt.as_bytes()[0] != 0 {
             break;
         }
@@ -226,7 +224,7 @@ fn convert_both_ways() {
 
 #[test]
 fn malformed_files_exit_2_naming_file_and_line() {
-    let dir = TempDir::new("cli-bad");
+    let dir = temp_dir!("cli-bad");
     let file = dir.join("tpasswd");
     expect(&add(&file, "alice", "pw", &["--format", "gnutls", "--group", "2048"]), 0);
     let good = std::fs::read_to_string(&file).expect("read");
@@ -253,7 +251,7 @@ fn malformed_files_exit_2_naming_file_and_line() {
 /// Without --password-stdin the password comes from the terminal; with none, a clear error.
 #[test]
 fn no_terminal_is_a_clear_error() {
-    let dir = TempDir::new("cli-tty");
+    let dir = temp_dir!("cli-tty");
     let file = dir.join("srpvfile");
     let setsid = require_tool("setsid", "util-linux");
     let out = Command::new(setsid)

@@ -3,7 +3,7 @@
 //! (`openssl-srp`) and OpenSSL's `BN_mod_exp_mont_consttime` (`openssl-consttime`), measured in
 //! one run with ratios to `openssl-srp`.
 //!
-//! It runs `srp-ffi/benches/srp.rs` (`cargo bench -p srp-ffi --bench srp -- --core`), which
+//! It runs `srp-core/benches/srp.rs` (`cargo bench -p srp-core --bench srp -- --core`), which
 //! checks that every implementation computes the same values before timing them, and times the
 //! thread's CPU time (`--wall` for wall-clock time) in interleaved rounds. `--json` prints one
 //! JSON object per line: `{"group": 2048, "side": "server", "impl": "srp-ffi", "median_ns": ...}`.
@@ -76,8 +76,8 @@ impl Bench {
         if write {
             args.extend(["--write", "docs/performance.md"]);
         }
-        crate::step("building and running srp-ffi/benches/srp.rs (about a minute per group)");
-        cmd!(sh, "cargo bench --quiet --package srp-ffi --bench srp -- {args...}").run()?;
+        crate::step("building and running srp-core/benches/srp.rs (about a minute per group)");
+        cmd!(sh, "cargo bench --quiet --package srp-core --bench srp -- {args...}").run()?;
         Ok(())
     }
 }

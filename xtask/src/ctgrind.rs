@@ -1,6 +1,6 @@
 //! `cargo xtask ctgrind`: the constant-time check.
 //!
-//! Builds `srp-ffi/examples/ctgrind.rs` with the `ct-validation` feature (secrets marked
+//! Builds `srp-core/examples/ctgrind.rs` with the `ct-validation` feature (secrets marked
 //! undefined for valgrind memcheck, public results declassified) in the `ctgrind` profile
 //! (release code generation with line tables), then:
 //! - asks the harness (natively) which exponentiation backends this CPU supports, then runs
@@ -37,7 +37,7 @@ impl Ctgrind {
         crate::step("building the constant-time harness (ctgrind profile, ct-validation)");
         cmd!(
             sh,
-            "cargo build --quiet --profile ctgrind --package srp-ffi --example ctgrind --features ct-validation"
+            "cargo build --quiet --profile ctgrind --package srp-core --example ctgrind --features ct-validation"
         )
         .run()?;
         let harness = sh.current_dir().join("target/ctgrind/examples/ctgrind");

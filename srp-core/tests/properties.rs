@@ -7,7 +7,7 @@
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use srp_ffi::{
+use srp_core::{
     Alert, DEFAULT_MIN_BITS, Error, Group, GroupId, PRIVATE_KEY_LEN, Salt, Server, Username,
     Verifier, client_exchange, client_exchange_with_private_key, compute_u_bytes,
 };

@@ -3,9 +3,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::b64::{decode_openssl, encode_openssl};
-use super::{Entry, Error, ErrorKind, Field, GroupDef, VerifierDb, bit_len, check_username, lines};
-use crate::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
+use crate::b64::{decode_openssl, encode_openssl};
+use srp_core::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
+
+use crate::{
+    Entry, Error, ErrorKind, Field, GroupDef, VerifierDb, bit_len, check_username, lines,
+    strip_leading_zeros,
+};
 
 /// TXT_DB's field count for SRP files (`DB_NUMBER`).
 const FIELDS: usize = 6;
@@ -144,7 +148,7 @@ pub(super) fn parse(path: &Path, content: &[u8]) -> Result<VerifierDb, Error> {
             .map_err(|_| err(ErrorKind::VerifierOutOfRange { bits: group.bits() }))?;
         let s = decode(Field::Salt, salt).map_err(err)?;
         // OpenSSL loads the salt into a BIGNUM: leading zero bytes are gone.
-        let s = crate::group::strip_leading_zeros(&s);
+        let s = strip_leading_zeros(&s);
         let salt = Salt::new(s).map_err(|_| err(ErrorKind::SaltLength(s.len())))?;
         seen.insert(username.clone(), row.line);
         entries.push(Entry {
@@ -157,7 +161,7 @@ pub(super) fn parse(path: &Path, content: &[u8]) -> Result<VerifierDb, Error> {
         });
     }
     Ok(VerifierDb {
-        format: super::Format::OpenSsl,
+        format: crate::Format::OpenSsl,
         path: Some(path.to_path_buf()),
         groups,
         entries,

@@ -1,4 +1,8 @@
-//! SRP verifier files: OpenSSL's `srpvfile` and GnuTLS's `tpasswd` with its `tpasswd.conf`.
+//! TLS-SRP verifier files and fake users, on the `srp-core` protocol crate: what a server needs
+//! to answer for a username (the C face, `srp-ffi`, and the `srp-verifier` tool use it; browsers,
+//! which are clients, do not).
+//!
+//! Verifier files: OpenSSL's `srpvfile` and GnuTLS's `tpasswd` with its `tpasswd.conf`.
 //!
 //! - OpenSSL (`openssl srp`, `SRP_VBASE_init`): a TXT_DB file of tab-separated lines with six
 //!   fields. `V <verifier> <salt> <user> <group id> <info>` is a user, `R ...` a revoked user
@@ -10,27 +14,38 @@
 //!   `user:verifier:salt:index`, where the index picks a `tpasswd.conf` line `index:N:g`.
 //!
 //! Values are base64 in each tool's variant ([`b64`]); a value is converted, never copied
-//! between formats. A group is admitted only if its (N, g) is exactly an RFC 5054 group.
+//! between formats. A group is admitted only if its (N, g) is exactly an RFC 5054 group. Files
+//! are replaced atomically ([`write_atomic`]).
 //!
 //! Salts: OpenSSL keeps a salt as an integer, so leading zero bytes in the file are dropped,
 //! both when it derives x and when it sends the salt (and `openssl srp` does write 20-byte salts
 //! whose first byte is 0, one user in 256); GnuTLS keeps the salt's bytes. A GnuTLS record whose
 //! salt starts with a zero byte therefore cannot be moved to OpenSSL.
+//!
+//! Unknown users: [`FakeUsers`] answers for a username without a verifier as for a real one
+//! (RFC 5054 section 2.5.1.3); [`VerifierDb::fake_users`] makes fake users that look like a
+//! file's real ones, and [`VerifierDb::lookup`] gives a username's record, real or fake, as a
+//! server needs it.
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 mod atomic;
 pub mod b64;
 mod error;
+mod fake;
 mod gnutls;
 mod openssl;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::{Group, GroupId, Username, VerifierRecord};
+use srp_core::{DEFAULT_SALT_LEN, Group, GroupId, Username, VerifierRecord};
 
 pub use atomic::write_atomic;
 pub use b64::B64Error;
 pub use error::{Error, ErrorKind, Field};
+pub use fake::{FakeUsers, MIN_SEED_LEN};
 
 /// The two verifier-file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -311,6 +326,35 @@ impl VerifierDb {
         &self.groups
     }
 
+    /// The record a server uses for `username` (a copy): the file's, if it holds the user and
+    /// not as revoked; else, with `fake_users`, that user's fake record, so that the handshake
+    /// goes on and fails at Finished as for a wrong password; else [`srp_core::Error::UnknownUser`]
+    /// (alert `unknown_psk_identity`).
+    pub fn lookup(
+        &self,
+        username: &Username,
+        fake_users: Option<&FakeUsers>,
+    ) -> Result<VerifierRecord, srp_core::Error> {
+        match (self.get(username), fake_users) {
+            (Some(record), _) => Ok(record.clone()),
+            (None, Some(fake)) => Ok(fake.record(username)),
+            (None, None) => Err(srp_core::Error::UnknownUser),
+        }
+    }
+
+    /// Fake users that look like this file's real ones: in the group most of its users are in
+    /// and with the salt length most of them have (the smallest of those tied; the 3072-bit
+    /// group and [`DEFAULT_SALT_LEN`] bytes for a file without users), derived from `seed` (at
+    /// least [`MIN_SEED_LEN`] secret bytes that persist across restarts).
+    pub fn fake_users(&self, seed: &[u8]) -> Result<FakeUsers, srp_core::Error> {
+        let records = || self.usernames().filter_map(|user| self.get(user));
+        let group = most_common(records().map(|r| r.group().id()))
+            .map_or(GroupId::G3072.group(), GroupId::group);
+        let salt_len =
+            most_common(records().map(|r| r.salt.as_bytes().len())).unwrap_or(DEFAULT_SALT_LEN);
+        FakeUsers::new(seed, group, salt_len)
+    }
+
     /// Adds a user. Fails if the user exists (remove it first); an OpenSSL revoked entry of the
     /// same name is replaced.
     pub fn add(&mut self, username: Username, record: VerifierRecord) -> Result<(), Error> {
@@ -444,13 +488,29 @@ impl VerifierDb {
     }
 }
 
+/// The value that occurs most often (the smallest of those tied), if any.
+fn most_common<T: Ord + Copy>(values: impl Iterator<Item = T>) -> Option<T> {
+    let mut counts = std::collections::BTreeMap::new();
+    for value in values {
+        *counts.entry(value).or_insert(0usize) += 1;
+    }
+    let max = counts.values().copied().max()?;
+    counts.into_iter().find(|&(_, count)| count == max).map(|(value, _)| value)
+}
+
 /// Checks a username read from a file, mapping the core's errors to file errors.
 fn check_username(bytes: &[u8]) -> Result<Username, ErrorKind> {
     Username::new(bytes).map_err(|e| match e {
-        crate::Error::EmptyUsername => ErrorKind::EmptyUsername,
-        crate::Error::UsernameTooLong => ErrorKind::UsernameTooLong,
+        srp_core::Error::EmptyUsername => ErrorKind::EmptyUsername,
+        srp_core::Error::UsernameTooLong => ErrorKind::UsernameTooLong,
         _ => ErrorKind::UsernameByte(0),
     })
+}
+
+/// `bytes` without its leading zero bytes (the minimal big-endian encoding).
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    &bytes[first..]
 }
 
 /// The bit length of a big-endian integer.

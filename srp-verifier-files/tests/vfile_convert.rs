@@ -1,15 +1,14 @@
 //! Conversions between the formats, checked by the other format's real tool, and atomic saves.
 
-mod vfile_support;
-
 use std::os::unix::fs::PermissionsExt;
 
-use srp_ffi::Username;
-use srp_ffi::vfile::{ErrorKind, Format, VerifierDb, default_conf_path};
-use vfile_support::{
-    TempDir, Verdict, openssl_add, openssl_verify, password, srptool_add, srptool_create_conf,
+use srp_core::Username;
+use srp_test_support::temp_dir;
+use srp_test_support::tools::{
+    Verdict, openssl_add, openssl_verify, password, srptool_add, srptool_create_conf,
     srptool_verify, vbase_verify,
 };
+use srp_verifier_files::{ErrorKind, Format, VerifierDb, default_conf_path};
 
 fn user(name: &str) -> Username {
     Username::new(name.as_bytes()).expect("valid test username")
@@ -18,7 +17,7 @@ fn user(name: &str) -> Username {
 /// `openssl srp` users become a `tpasswd` that `srptool --verify` accepts.
 #[test]
 fn openssl_to_gnutls() {
-    let dir = TempDir::new("convert-o2g");
+    let dir = temp_dir!("convert-o2g");
     let source = dir.join("srpvfile");
     std::fs::write(&source, b"").expect("create");
     let mut users = Vec::new();
@@ -53,7 +52,7 @@ fn openssl_to_gnutls() {
 /// salt starts with a zero byte is refused by name.
 #[test]
 fn gnutls_to_openssl() {
-    let dir = TempDir::new("convert-g2o");
+    let dir = temp_dir!("convert-g2o");
     let source = dir.join("tpasswd");
     let conf = default_conf_path(&source);
     srptool_create_conf(&conf);
@@ -85,10 +84,11 @@ fn gnutls_to_openssl() {
 
     // A GnuTLS salt with a leading zero byte (as srptool writes one user in 256) cannot move
     // to OpenSSL, which would drop that byte.
-    let group = srp_ffi::GroupId::G2048.group();
-    let salt = srp_ffi::Salt::new(&[0; 16]).expect("salt");
-    let verifier = srp_ffi::Verifier::compute(group, &user("zed"), b"pw", &salt);
-    let line = format!("zed:{}:0:3\n", srp_ffi::vfile::b64::encode_gnutls(&verifier.to_bytes()));
+    let group = srp_core::GroupId::G2048.group();
+    let salt = srp_core::Salt::new(&[0; 16]).expect("salt");
+    let verifier = srp_core::Verifier::compute(group, &user("zed"), b"pw", &salt);
+    let line =
+        format!("zed:{}:0:3\n", srp_verifier_files::b64::encode_gnutls(&verifier.to_bytes()));
     let db = VerifierDb::parse_gnutls(
         &source,
         line.as_bytes(),
@@ -108,7 +108,7 @@ fn gnutls_to_openssl() {
 /// a symbolic link keeps pointing at the (replaced) file.
 #[test]
 fn atomic_save() {
-    let dir = TempDir::new("atomic");
+    let dir = temp_dir!("atomic");
     let real = dir.join("real");
     std::fs::write(&real, b"").expect("create");
     std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).expect("chmod");
@@ -116,7 +116,7 @@ fn atomic_save() {
     std::os::unix::fs::symlink("real", &link).expect("symlink");
     let mut db = VerifierDb::new(Format::OpenSsl);
     let record =
-        srp_ffi::VerifierRecord::generate(srp_ffi::GroupId::G2048.group(), &user("a"), b"pw")
+        srp_core::VerifierRecord::generate(srp_core::GroupId::G2048.group(), &user("a"), b"pw")
             .expect("generate");
     db.add(user("a"), record).expect("add");
     db.save(&link, None).expect("save through the link");

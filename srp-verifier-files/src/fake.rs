@@ -8,9 +8,7 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use zeroize::Zeroizing;
 
-use crate::group::Group;
-use crate::srp::{Salt, Username, Verifier, VerifierRecord};
-use crate::{Error, ct};
+use srp_core::{Error, Group, Salt, Username, Verifier, VerifierRecord, ct};
 
 /// The shortest seed accepted.
 pub const MIN_SEED_LEN: usize = 16;
@@ -74,14 +72,12 @@ impl FakeUsers {
         // The salt is sent in the clear; only its derivation is secret.
         ct::declassify(&salt);
         salt[0] |= u8::from(salt[0] == 0);
-        let mut v = self.expand(b"verifier", username, self.group.n_len());
-        // Below 2^(bits-1) < N, and never 0.
-        v[0] &= 0x7f;
-        let last = v.len() - 1;
-        v[last] |= 1;
+        // As long as N, so below 2^(bits-1) < N and never 0 once `from_random_bytes` masks it.
+        let v = self.expand(b"verifier", username, self.group.n_len());
         VerifierRecord {
             salt: Salt::new(&salt).expect("salt_len was checked to be 1..=255 in new()"),
-            verifier: Verifier::from_secret_bytes(self.group, &v),
+            verifier: Verifier::from_random_bytes(self.group, &v)
+                .expect("`expand` returns exactly n_len bytes"),
         }
     }
 

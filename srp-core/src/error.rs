@@ -44,8 +44,11 @@ impl fmt::Display for Alert {
 ///
 /// Each variant maps to the TLS alert a TLS stack sends when it aborts the handshake for that
 /// reason ([`Error::alert`]).
+///
+/// Deliberately not `#[non_exhaustive]`: the C face (`srp-ffi`) gives every variant a result
+/// code of its own with an exhaustive `match`, so a new variant does not compile until it has
+/// one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum Error {
     /// The (N, g) pair is not one of the RFC 5054 Appendix A groups (RFC 5054 section 2.5.3:
     /// `insufficient_security`).

@@ -4,7 +4,7 @@ use core::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::b64::B64Error;
+use crate::b64::B64Error;
 
 /// A field of a verifier-file line, named in error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

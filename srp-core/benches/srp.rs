@@ -11,7 +11,7 @@
 //! Server: B = k*v + g^b, then u and S = (A * v^u)^b from A. Client: A = g^a, u, x, then
 //! S = (B - k*g^x)^(a + u*x). Private keys are 32 bytes in every implementation.
 //!
-//! `cargo bench -p srp-ffi --bench srp` prints a Markdown table;
+//! `cargo bench -p srp-core --bench srp` prints a Markdown table;
 //! `-- --json` prints one JSON object per line instead;
 //! `-- --core` times only `srp-ffi`, `openssl-srp` and `openssl-consttime` (what `cargo xtask
 //! bench core` runs);
@@ -28,9 +28,6 @@
 //! reported, and the ratio of each to `openssl-srp`'s. The whole run takes about one to two
 //! minutes after the build.
 
-#[path = "../tests/common/openssl.rs"]
-mod openssl;
-
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -38,11 +35,11 @@ use std::time::{Duration, Instant};
 
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, Odd};
-use openssl::{Bn, BnCtx, DefaultGroup, MontCtx};
 use sha1_011::Sha1;
-use srp_ffi::{
+use srp_core::{
     Group, PRIVATE_KEY_LEN, Salt, Server, Username, Verifier, client_exchange_with_private_key,
 };
+use srp_test_support::openssl::{self, Bn, BnCtx, DefaultGroup, MontCtx};
 
 const GROUPS: [u32; 5] = [2048, 3072, 4096, 6144, 8192];
 const USER: &[u8] = b"alice";
@@ -498,7 +495,7 @@ fn markdown(m: &Machine, rows: &[Row], exps: &[ExpRow]) -> String {
         yes(m.adx),
         yes(m.bmi2),
         m.openssl,
-        srp_ffi::arith::backend_name(),
+        srp_core::arith::backend_name(),
         match CLOCK.get() {
             Some(Clock::Wall) => "wall-clock",
             _ => "the thread's CPU time (CLOCK_THREAD_CPUTIME_ID)",
@@ -608,12 +605,12 @@ fn main() {
             "--write" => write = Some(PathBuf::from(args.next().expect("--write needs a path"))),
             "--backend" => {
                 let name = args.next().expect("--backend needs a name");
-                let backend = srp_ffi::arith::Backend::ALL
+                let backend = srp_core::arith::Backend::ALL
                     .into_iter()
                     .find(|b| b.name() == name)
                     .unwrap_or_else(|| panic!("unknown backend {name:?} (portable, adx)"));
                 assert!(
-                    srp_ffi::arith::set_process_backend(backend),
+                    srp_core::arith::set_process_backend(backend),
                     "this CPU cannot run the {name} backend"
                 );
             }
@@ -638,7 +635,7 @@ fn main() {
         m.adx,
         m.bmi2,
         m.openssl,
-        srp_ffi::arith::backend_name()
+        srp_core::arith::backend_name()
     );
     let mut rows = Vec::new();
     for bits in GROUPS {

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use srp_ffi::vfile::{B64Error, Error, ErrorKind, Field, Format, VerifierDb, b64};
-use srp_ffi::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
+use srp_core::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
+use srp_verifier_files::{B64Error, Error, ErrorKind, Field, Format, VerifierDb, b64};
 
 fn user(name: &str) -> Username {
     Username::new(name.as_bytes()).expect("valid test username")

@@ -6,7 +6,7 @@
 //! - x: `SRP_Calc_x`, 20 bytes. OpenSSL takes the salt as a BIGNUM, so it hashes the salt
 //!   *without its leading zero bytes*; RFC 5054 section 2.4 hashes the salt as sent. Both agree
 //!   exactly when the salt's first byte is not zero, which is why this core generates salts
-//!   with a non-zero first byte ([`srp_ffi::DEFAULT_SALT_LEN`]). A salt with a leading zero that
+//!   with a non-zero first byte ([`srp_core::DEFAULT_SALT_LEN`]). A salt with a leading zero that
 //!   another server sends makes an OpenSSL client compute a different x, and the handshake
 //!   fails. The exchange checks below therefore use salts without leading zeros; the difference
 //!   itself has its own tests.
@@ -21,16 +21,12 @@
 //! OpenSSL (fast even here) and then checked against this core. The random inputs come from a
 //! seed printed by each test; `SRP_CROSSCHECK_SEED=<hex>` replays a run.
 
-mod common;
-#[path = "common/openssl.rs"]
-mod openssl;
-
-use common::hex;
-use openssl::{Bn, DefaultGroup};
-use srp_ffi::{
+use hex_literal::hex;
+use srp_core::{
     Alert, Error, Group, GroupId, PRIVATE_KEY_LEN, Salt, Server, Username, Verifier,
     client_exchange_with_private_key, compute_u_bytes, compute_x,
 };
+use srp_test_support::openssl::{self, Bn, DefaultGroup};
 
 // ---------------------------------------------------------------------------------------------
 // Random inputs
@@ -246,22 +242,22 @@ fn x_and_v_match_openssl_for_salts_without_leading_zero() {
 }
 
 /// RFC 5054 Appendix B: I = "alice", P = "password123", s = BEB25379 D1A8581E B5A72767 3A2441EE.
-const RFC_SALT: &str = "BEB25379 D1A8581E B5A72767 3A2441EE";
-const RFC_X: &str = "94B7555A ABE9127C C58CCF49 93DB6CF8 4D16C124";
+const RFC_SALT: [u8; 16] = hex!("BEB25379 D1A8581E B5A72767 3A2441EE");
+const RFC_X: [u8; 20] = hex!("94B7555A ABE9127C C58CCF49 93DB6CF8 4D16C124");
 
 #[test]
 fn openssl_drops_the_salts_leading_zeros_from_x() {
     let alice = Username::new(b"alice").expect("valid username");
-    let rfc_salt = hex(RFC_SALT);
+    let rfc_salt = RFC_SALT.to_vec();
     // The Appendix B salt as sent, and the same salt with a zero byte in front.
     let zero_salt = [&[0u8][..], &rfc_salt].concat();
     let ours_rfc = compute_x(&alice, b"password123", &Salt::new(&rfc_salt).expect("salt"));
     let ours_zero = compute_x(&alice, b"password123", &Salt::new(&zero_salt).expect("salt"));
     let theirs_zero = openssl::calc_x(&zero_salt, b"alice", b"password123").to_bytes_padded(20);
 
-    assert_eq!(ours_rfc.to_vec(), hex(RFC_X), "our x for the Appendix B salt");
-    assert_eq!(theirs_zero, hex(RFC_X), "OpenSSL's x for 00 | salt is the x for the salt");
-    assert_ne!(ours_zero.to_vec(), hex(RFC_X), "our x for 00 | salt hashes the zero byte");
+    assert_eq!(ours_rfc.to_vec(), RFC_X, "our x for the Appendix B salt");
+    assert_eq!(theirs_zero, RFC_X, "OpenSSL's x for 00 | salt is the x for the salt");
+    assert_ne!(ours_zero.to_vec(), RFC_X, "our x for 00 | salt hashes the zero byte");
 }
 
 #[test]

@@ -135,11 +135,20 @@ impl Verifier {
         Ok(Self { group, v })
     }
 
-    /// A verifier from secret bytes known to be in [1, N), without a range check that would
-    /// branch on them.
-    pub(crate) fn from_secret_bytes(group: &'static Group, bytes: &[u8]) -> Self {
-        debug_assert!(bytes.len() <= group.n_len());
-        Self { group, v: Zeroizing::new(BoxedUint::from_be_slice_truncated(bytes, group.bits())) }
+    /// A verifier from secret pseudo-random bytes exactly as long as N, for fake users
+    /// (RFC 5054 section 2.5.1.3): the top bit is cleared and the lowest bit set, which puts
+    /// the value in [1, 2^(bits-1)), below every N (whose top bit is set), without a range check
+    /// that would branch on the secret. Fails with [`Error::InvalidVerifier`] if `bytes` is not
+    /// as long as N (a public length).
+    pub fn from_random_bytes(group: &'static Group, bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() != group.n_len() {
+            return Err(Error::InvalidVerifier);
+        }
+        let mut v = Zeroizing::new(bytes.to_vec());
+        v[0] &= 0x7f;
+        let last = v.len() - 1;
+        v[last] |= 1;
+        Ok(Self { group, v: Zeroizing::new(BoxedUint::from_be_slice_truncated(&v, group.bits())) })
     }
 
     /// Computes v = g^x % N for a username, password and salt (RFC 5054 section 2.4).

@@ -1,9 +1,9 @@
-//! Helpers shared by the `vfile_*` tests: temporary directories and the real tools.
+//! The real tools the verifier-file tests compare with: `openssl srp`, `srptool`, and a small C
+//! program on libcrypto's `SRP_VBASE` (built here with the system C compiler), plus temporary
+//! directories.
 //!
-//! The tests run the real `openssl srp`, `srptool` and a small C program on libcrypto's
-//! `SRP_VBASE` (built here with `cc`). A missing tool makes the test fail with a message
-//! naming the Debian package: these tests never skip.
-#![allow(dead_code)]
+//! A missing tool makes the test fail with a message naming the Debian package: these tests
+//! never skip.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,15 +11,24 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// A fresh [`TempDir`] under the calling test crate's `CARGO_TARGET_TMPDIR` (which Cargo sets
+/// only when it compiles an integration test or benchmark, so it is read in the caller).
+#[macro_export]
+macro_rules! temp_dir {
+    ($name:expr) => {
+        $crate::tools::TempDir::new_in(::std::path::Path::new(env!("CARGO_TARGET_TMPDIR")), $name)
+    };
+}
+
 /// A directory under Cargo's per-target temporary directory, removed on drop.
 pub struct TempDir(PathBuf);
 
 impl TempDir {
-    pub fn new(name: &str) -> Self {
+    /// A fresh directory `vfile-NAME-PID-N` in `base` (see [`temp_dir!`]).
+    pub fn new_in(base: &Path, name: &str) -> Self {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("vfile-{name}-{}-{n}", std::process::id()));
+        let path = base.join(format!("vfile-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("create the test directory");
         Self(path)
@@ -141,8 +150,9 @@ fn vbase_checker() -> &'static Path {
     static CHECKER: OnceLock<PathBuf> = OnceLock::new();
     CHECKER.get_or_init(|| {
         let cc = require_tool("cc", "gcc");
-        // Included so that other crates' tests can use this module too (`#[path]`).
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        // Next to the test executable: inside the target directory, wherever that is.
+        let exe = std::env::current_exe().expect("the test executable's path");
+        let dir = exe.parent().expect("the test executable is in a directory");
         let source = dir.join(format!("srp_vbase_check-{}.c", std::process::id()));
         std::fs::write(&source, include_str!("srp_vbase_check.c")).expect("write the C source");
         let binary = dir.join(format!("srp_vbase_check-{}", std::process::id()));

@@ -1,13 +1,12 @@
 //! OpenSSL `srpvfile`s made by the real `openssl srp`, read here; files written here, checked by
 //! `openssl srp` and by libcrypto's `SRP_VBASE` (how an OpenSSL server loads them).
 
-mod vfile_support;
-
 use std::path::Path;
 
-use srp_ffi::vfile::{ErrorKind, Format, VerifierDb, b64};
-use srp_ffi::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
-use vfile_support::{TempDir, Verdict, openssl_add, openssl_verify, password, vbase_verify};
+use srp_core::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
+use srp_test_support::temp_dir;
+use srp_test_support::tools::{Verdict, openssl_add, openssl_verify, password, vbase_verify};
+use srp_verifier_files::{ErrorKind, Format, VerifierDb, b64};
 
 fn user(name: &str) -> Username {
     Username::new(name.as_bytes()).expect("valid test username")
@@ -51,7 +50,7 @@ fn compare_with_tool(ours: &[u8], tool: &[u8]) -> usize {
 
 #[test]
 fn openssl_made_files_in_every_group() {
-    let dir = TempDir::new("openssl-groups");
+    let dir = temp_dir!("openssl-groups");
     let file = dir.join("srpvfile");
     std::fs::write(&file, b"").expect("create the file");
     let mut users = Vec::new();
@@ -87,7 +86,7 @@ fn openssl_made_files_in_every_group() {
 /// and a verifier shorter than N have appeared (each about one user in 250).
 #[test]
 fn openssl_leading_zeros() {
-    let dir = TempDir::new("openssl-zeros");
+    let dir = temp_dir!("openssl-zeros");
     let n_len = GroupId::G1024.group().n_len();
     let (mut zero_salt, mut short_verifier) = (None, None);
     let mut users = Vec::new();
@@ -146,7 +145,7 @@ fn openssl_leading_zeros() {
 /// `openssl srp` (string comparison of the verifier) and `SRP_VBASE` (as a server loads them).
 #[test]
 fn openssl_checks_our_files() {
-    let dir = TempDir::new("openssl-ours");
+    let dir = temp_dir!("openssl-ours");
     let file = dir.join("srpvfile");
     let mut db = VerifierDb::new(Format::OpenSsl);
     let mut users = Vec::new();
@@ -220,7 +219,7 @@ fn v_line(name: &str, pw: &str, group: &'static Group, id: &str) -> String {
 /// Groups defined by `I` lines: read here and by `SRP_VBASE`; written back unchanged.
 #[test]
 fn openssl_custom_index_lines() {
-    let dir = TempDir::new("openssl-index");
+    let dir = temp_dir!("openssl-index");
     let file = dir.join("srpvfile");
     let g2048 = Group::by_bits(2048).expect("group");
     let g4096 = Group::by_bits(4096).expect("group");
@@ -262,12 +261,12 @@ fn openssl_custom_index_lines() {
 
 #[test]
 fn openssl_revoked_users() {
-    let dir = TempDir::new("openssl-revoked");
+    let dir = temp_dir!("openssl-revoked");
     let file = dir.join("srpvfile");
     std::fs::write(&file, b"").expect("create");
     openssl_add(&file, "2048", "keep", "pw-keep");
     openssl_add(&file, "2048", "gone", "pw-gone");
-    let openssl = vfile_support::require_tool("openssl", "openssl");
+    let openssl = srp_test_support::tools::require_tool("openssl", "openssl");
     let status = std::process::Command::new(openssl)
         .args(["srp", "-srpvfile"])
         .arg(&file)

@@ -1,15 +1,13 @@
 //! The SRP part of a TLS-SRP handshake, server and client in one process, from a verifier file:
-//! what `cargo xtask demo` runs.
+//! the Rust API of srp-core and srp-verifier-files in one page.
 //!
-//! Usage: `exchange VERIFIER_FILE USER PASSWORD`
+//! Usage: `cargo run -p srp-verifier-files --example exchange -- VERIFIER_FILE USER PASSWORD`
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use srp_ffi::vfile::VerifierDb;
-use srp_ffi::{
-    DEFAULT_MIN_BITS, FakeUsers, Group, Server, Username, VerifierRecord, client_exchange,
-};
+use srp_core::{DEFAULT_MIN_BITS, Group, Server, Username, VerifierRecord, client_exchange};
+use srp_verifier_files::{FakeUsers, VerifierDb};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,12 +1,14 @@
-//! OpenSSL libcrypto's SRP and BIGNUM functions, for the cross-check test and the benchmark.
+//! OpenSSL libcrypto's SRP and BIGNUM functions, for srp-core's cross-check test and benchmark.
 //!
 //! Debian's OpenSSL 3.0 still exports the deprecated `SRP_*` functions that libssl's TLS-SRP
 //! uses. They are declared here by hand (no bindings crate) and wrapped in owning types that free
 //! every OpenSSL object on drop.
 //!
-//! Include with `#[path = "common/openssl.rs"] mod openssl;` (from `benches/`:
-//! `#[path = "../tests/common/openssl.rs"]`).
-#![allow(dead_code, non_camel_case_types, clippy::new_without_default, clippy::upper_case_acronyms)]
+//! Some functions take `*const BIGNUM` so that they accept both a [`Bn`] and the static N and g
+//! of libcrypto's built-in groups ([`DefaultGroup`]); both live as long as the test, so the
+//! pointers are always valid (hence the `not_unsafe_ptr_arg_deref` allowance).
+#![allow(non_camel_case_types, clippy::new_without_default, clippy::upper_case_acronyms)]
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use std::ffi::{CStr, CString, c_char, c_int};
 use std::ptr::{self, NonNull};

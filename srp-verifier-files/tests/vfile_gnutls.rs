@@ -1,11 +1,12 @@
 //! GnuTLS `tpasswd` files made by the real `srptool`, read here; files written here, checked by
 //! `srptool --verify`.
 
-mod vfile_support;
-
-use srp_ffi::vfile::{Format, VerifierDb, b64, default_conf_path};
-use srp_ffi::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
-use vfile_support::{TempDir, Verdict, password, srptool_add, srptool_create_conf, srptool_verify};
+use srp_core::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
+use srp_test_support::temp_dir;
+use srp_test_support::tools::{
+    Verdict, password, srptool_add, srptool_create_conf, srptool_verify,
+};
+use srp_verifier_files::{Format, VerifierDb, b64, default_conf_path};
 
 fn user(name: &str) -> Username {
     Username::new(name.as_bytes()).expect("valid test username")
@@ -41,7 +42,7 @@ fn make_conf(path: &std::path::Path) {
 /// Our empty GnuTLS database has exactly the group file `srptool --create-conf` writes.
 #[test]
 fn gnutls_conf_matches_srptool() {
-    let dir = TempDir::new("gnutls-conf");
+    let dir = temp_dir!("gnutls-conf");
     let conf = dir.join("tpasswd.conf");
     srptool_create_conf(&conf);
     let tool = std::fs::read(&conf).expect("read");
@@ -53,7 +54,7 @@ fn gnutls_conf_matches_srptool() {
 
 #[test]
 fn srptool_made_files_in_every_group() {
-    let dir = TempDir::new("gnutls-groups");
+    let dir = temp_dir!("gnutls-groups");
     let file = dir.join("tpasswd");
     let conf = default_conf_path(&file);
     make_conf(&conf);
@@ -92,7 +93,7 @@ fn srptool_made_files_in_every_group() {
 /// N have appeared (each about one user in 200).
 #[test]
 fn srptool_leading_zeros() {
-    let dir = TempDir::new("gnutls-zeros");
+    let dir = temp_dir!("gnutls-zeros");
     let conf = dir.join("tpasswd.conf");
     make_conf(&conf);
     let n_len = GroupId::G1024.group().n_len();
@@ -146,7 +147,7 @@ fn srptool_leading_zeros() {
 /// Files we write pass `srptool --verify`, including salts GnuTLS's own encoder would mangle.
 #[test]
 fn srptool_checks_our_files() {
-    let dir = TempDir::new("gnutls-ours");
+    let dir = temp_dir!("gnutls-ours");
     let file = dir.join("tpasswd");
     let conf = default_conf_path(&file);
     let mut db = VerifierDb::new(Format::GnuTls);

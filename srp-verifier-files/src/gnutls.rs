@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::b64::{decode_gnutls, encode_gnutls, encode_gnutls_lossless};
-use super::{Entry, Error, ErrorKind, Field, GroupDef, VerifierDb, bit_len, check_username, lines};
-use crate::{Group, Salt, Username, Verifier, VerifierRecord};
+use srp_core::{Group, Salt, Username, Verifier, VerifierRecord};
+
+use crate::b64::{decode_gnutls, encode_gnutls, encode_gnutls_lossless};
+use crate::{Entry, Error, ErrorKind, Field, GroupDef, VerifierDb, bit_len, check_username, lines};
 
 fn decode(field: Field, text: &[u8]) -> Result<Vec<u8>, ErrorKind> {
     decode_gnutls(text).map_err(|problem| ErrorKind::Base64 { field, problem })
@@ -109,7 +110,7 @@ pub(super) fn parse(
         });
     }
     Ok(VerifierDb {
-        format: super::Format::GnuTls,
+        format: crate::Format::GnuTls,
         path: Some(path.to_path_buf()),
         groups,
         entries,
