@@ -162,8 +162,6 @@ typedef struct srp_verifier_file srp_verifier_file;
  */
 typedef struct srp_verifier_record srp_verifier_record;
 
-
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
