@@ -1,0 +1,117 @@
+//! `srp_verifier_file`: an OpenSSL `srpvfile` or GnuTLS `tpasswd` loaded for a server, with its
+//! lookups and fake users.
+
+use core::ffi::c_char;
+
+use srp_core::Username;
+use srp_verifier_files::VerifierDb;
+
+use crate::fake_users::srp_fake_users;
+use crate::handle::{
+    NullDefault, boundary, box_into, c_path, free, owned_handle, ref_from, try_input, try_out,
+    try_ref, try_srp, write_message,
+};
+use crate::record::srp_verifier_record;
+use crate::result::srp_result;
+
+owned_handle! {
+    /// An OpenSSL `srpvfile` or GnuTLS `tpasswd` file loaded into memory. Free with
+    /// `srp_verifier_file_free`.
+    pub struct srp_verifier_file(VerifierDb);
+}
+
+/// Loads an OpenSSL `srpvfile` or a GnuTLS `tpasswd` file (told apart by their content; for
+/// GnuTLS the groups come from `path` + `.conf`). Every line is checked: groups must be RFC 5054
+/// groups, verifiers in [1, N). On failure, when `message` is not NULL, a NUL-terminated
+/// description naming the file, the line and the problem is written there (truncated to
+/// `message_capacity`); the result is `SRP_RESULT_VERIFIER_FILE_IO` or
+/// `SRP_RESULT_VERIFIER_FILE_INVALID`.
+///
+/// # Safety
+/// `path` is a NUL-terminated string; `message` is NULL or has `message_capacity` writable
+/// bytes; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn srp_verifier_file_load(
+    path: *const c_char,
+    message: *mut c_char,
+    message_capacity: usize,
+    out: *mut *mut srp_verifier_file,
+) -> srp_result {
+    boundary(|| {
+        // SAFETY: the caller guarantees a NUL-terminated string or NULL.
+        let Some(path) = (unsafe { c_path(path) }) else {
+            return srp_result::null_default();
+        };
+        let out = try_out!(out);
+        match VerifierDb::load(path, None, None) {
+            Ok(db) => {
+                out.write(box_into(db));
+                srp_result::SRP_RESULT_OK
+            }
+            Err(error) => {
+                // SAFETY: the caller guarantees the message buffer (or NULL).
+                unsafe { write_message(&error.to_string(), message, message_capacity) };
+                srp_result::from(&error)
+            }
+        }
+    })
+}
+
+/// Looks up a user's record (a copy, free it with `srp_verifier_record_free`). For a username
+/// the file does not hold (or holds as revoked): with `fake_users`, that user's fake record, so
+/// the handshake goes on and fails at Finished as for a wrong password; with `fake_users` NULL,
+/// `SRP_RESULT_UNKNOWN_USER` (alert `unknown_psk_identity`).
+///
+/// # Safety
+/// `file` is live; `fake_users` is NULL or live; the buffer is valid; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn srp_verifier_file_lookup(
+    file: *const srp_verifier_file,
+    username: *const u8,
+    username_len: usize,
+    fake_users: *const srp_fake_users,
+    out: *mut *mut srp_verifier_record,
+) -> srp_result {
+    boundary(|| {
+        let db = try_ref!(file);
+        let username = try_input!(username, username_len);
+        // SAFETY: the caller guarantees that `fake_users` is NULL (no fake users) or live.
+        let fake = unsafe { ref_from(fake_users) };
+        let out = try_out!(out);
+        let username = try_srp!(Username::new(username));
+        out.write(box_into(try_srp!(db.lookup(&username, fake))));
+        srp_result::SRP_RESULT_OK
+    })
+}
+
+/// Creates fake users that look like the file's real ones: in the group most of its users are
+/// in and with the salt length most of them have (3072 bits and 20 bytes for an empty file),
+/// derived from `seed` (at least 16 secret bytes that persist across restarts).
+///
+/// # Safety
+/// `file` is live; the buffer is valid; `out` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn srp_verifier_file_fake_users(
+    file: *const srp_verifier_file,
+    seed: *const u8,
+    seed_len: usize,
+    out: *mut *mut srp_fake_users,
+) -> srp_result {
+    boundary(|| {
+        let db = try_ref!(file);
+        let seed = try_input!(seed, seed_len);
+        let out = try_out!(out);
+        out.write(box_into(try_srp!(db.fake_users(seed))));
+        srp_result::SRP_RESULT_OK
+    })
+}
+
+/// Frees a loaded verifier file (and wipes its verifiers). NULL does nothing.
+///
+/// # Safety
+/// `file` is NULL or live, and not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn srp_verifier_file_free(file: *mut srp_verifier_file) {
+    // SAFETY: the caller guarantees the pointer.
+    unsafe { free(file) }
+}
