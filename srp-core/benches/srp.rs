@@ -495,7 +495,7 @@ fn markdown(m: &Machine, rows: &[Row], exps: &[ExpRow]) -> String {
         yes(m.adx),
         yes(m.bmi2),
         m.openssl,
-        srp_core::arith::backend_name(),
+        srp_core::backend_name(),
         match CLOCK.get() {
             Some(Clock::Wall) => "wall-clock",
             _ => "the thread's CPU time (CLOCK_THREAD_CPUTIME_ID)",
@@ -605,12 +605,12 @@ fn main() {
             "--write" => write = Some(PathBuf::from(args.next().expect("--write needs a path"))),
             "--backend" => {
                 let name = args.next().expect("--backend needs a name");
-                let backend = srp_core::arith::Backend::ALL
+                let backend = srp_core::backend::Backend::ALL
                     .into_iter()
                     .find(|b| b.name() == name)
                     .unwrap_or_else(|| panic!("unknown backend {name:?} (portable, adx)"));
                 assert!(
-                    srp_core::arith::set_process_backend(backend),
+                    srp_core::backend::set_process_backend(backend),
                     "this CPU cannot run the {name} backend"
                 );
             }
@@ -635,7 +635,7 @@ fn main() {
         m.adx,
         m.bmi2,
         m.openssl,
-        srp_core::arith::backend_name()
+        srp_core::backend_name()
     );
     let mut rows = Vec::new();
     for bits in GROUPS {

@@ -16,7 +16,7 @@
 
 use crypto_bigint::BoxedUint;
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
-use srp_core::arith::Backend;
+use srp_core::backend::Backend;
 use srp_core::{
     Group, GroupId, Salt, Server, Username, VerifierRecord, client_exchange, compute_x, ct,
 };
@@ -28,7 +28,7 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("exchange") => {
             let mut rest = &args[1..];
-            let mut backend = srp_core::arith::backend();
+            let mut backend = srp_core::backend::backend();
             let mut how = "detected";
             if rest.first().map(String::as_str) == Some("--backend") {
                 let name = rest.get(1).expect("--backend NAME");
@@ -46,7 +46,7 @@ fn main() {
                 if backend.is_supported() { "supported" } else { "unsupported" },
             );
             let run = || {
-                assert_eq!(srp_core::arith::backend(), backend);
+                assert_eq!(srp_core::backend::backend(), backend);
                 for bits in rest {
                     let bits: u32 = bits.parse().expect("group size in bits");
                     exchange(Group::by_bits(bits).expect("an RFC 5054 group size"));
@@ -57,7 +57,7 @@ fn main() {
             // (`ctgrind backends`), and valgrind executes its instructions (MULX, ADCX, ADOX for
             // `adx`); an unsupported instruction would stop the run with SIGILL, not pass.
             unsafe {
-                srp_core::arith::with_backend_unchecked(backend, run)
+                srp_core::backend::with_backend_unchecked(backend, run)
             };
         }
         Some("backends") => {

@@ -15,13 +15,27 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-#[doc(hidden)]
-pub mod arith;
+mod arith;
 pub mod ct;
 mod error;
 mod group;
 mod srp;
 
+/// Choosing the exponentiation backend instead of the CPU's choice: only with the
+/// `backend-select` cargo feature, for the project's own tests (every known answer and
+/// cross-check on every backend), benchmark and constant-time harness. Not for vendors: a build
+/// without the feature always uses the fastest backend its CPU runs, and has no process-wide
+/// override.
+#[cfg(feature = "backend-select")]
+pub mod backend {
+    pub use crate::arith::{
+        Backend, backend, set_process_backend, with_backend, with_backend_unchecked,
+    };
+}
+
+/// The exponentiation backend this build and CPU use: `"adx"` (MULX/ADCX/ADOX, x86_64 with
+/// BMI2 and ADX, the `adx` feature) or `"portable"`.
+pub use arith::backend_name;
 pub use error::{Alert, Error};
 pub use group::{DEFAULT_MIN_BITS, Group, GroupId, MAX_N_LEN};
 pub use srp::{

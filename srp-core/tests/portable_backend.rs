@@ -1,5 +1,5 @@
 //! The RFC 5054 vectors, the client/server properties and the OpenSSL cross-check again, with
-//! every exponentiation on the portable backend (`srp_core::arith::Backend::Portable`).
+//! every exponentiation on the portable backend (`srp_core::backend::Backend::Portable`, with the `backend-select` feature).
 //!
 //! The other test binaries run on the backend the CPU selects (`Backend::detected()`: `adx` on an
 //! x86_64 CPU with BMI2 and ADX, else `portable`), so together they run the same tests on every
@@ -13,7 +13,7 @@ mod properties;
 #[path = "rfc5054_vectors.rs"]
 mod rfc5054_vectors;
 
-use srp_core::arith::{Backend, backend, set_process_backend};
+use srp_core::backend::{Backend, backend, set_process_backend};
 
 /// Switches the process to the portable backend before the test harness starts any thread: an
 /// ELF `.init_array` entry, the mechanism of the `ctor` crate (no environment variable, no

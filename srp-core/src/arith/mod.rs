@@ -12,15 +12,19 @@
 //!   with BMI2 and ADX. Compiled with the `adx` feature (default) on x86_64 only; without it the
 //!   backend reports itself unsupported and the exponentiation code is instantiated once.
 //!
-//! The CPU is asked once (cached); [`with_backend`] lets tests and the constant-time harness run a
-//! closure on a given backend in the current thread.
+//! The CPU is asked once (cached). With the `backend-select` feature (the project's tests,
+//! benchmark and constant-time harness; re-exported as `srp_core::backend`), [`with_backend`]
+//! runs a closure on a given backend in the current thread and [`set_process_backend`] sets one
+//! for the whole process; without it, neither exists and the backend is always the CPU's.
 
 #[cfg(all(target_arch = "x86_64", feature = "adx"))]
 mod adx;
 mod mont;
 
+#[cfg(any(test, feature = "backend-select"))]
 use std::cell::Cell;
 use std::sync::OnceLock;
+#[cfg(any(test, feature = "backend-select"))]
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use zeroize::Zeroize;
@@ -64,6 +68,7 @@ impl Backend {
     }
 
     /// The backends this CPU can run.
+    #[cfg(any(test, feature = "backend-select"))]
     pub fn supported() -> Vec<Backend> {
         Backend::ALL.into_iter().filter(|b| b.is_supported()).collect()
     }
@@ -77,6 +82,7 @@ impl Backend {
     }
 }
 
+#[cfg(any(test, feature = "backend-select"))]
 thread_local! {
     /// A backend forced for the current thread by [`with_backend`].
     static FORCED: Cell<Option<Backend>> = const { Cell::new(None) };
@@ -84,20 +90,28 @@ thread_local! {
 
 /// A backend set for the whole process by [`set_process_backend`]: 0 for none, else 1 + its
 /// index in [`Backend::ALL`].
+#[cfg(any(test, feature = "backend-select"))]
 static PROCESS: AtomicU8 = AtomicU8::new(0);
 
 /// The backend the current thread uses: the forced one inside [`with_backend`], else the one set
-/// by [`set_process_backend`], else [`Backend::detected`].
+/// by [`set_process_backend`], else [`Backend::detected`] (always the latter without the
+/// `backend-select` feature).
 pub fn backend() -> Backend {
-    FORCED.with(Cell::get).unwrap_or_else(|| match PROCESS.load(Ordering::Relaxed) {
-        0 => Backend::detected(),
-        i => Backend::ALL[usize::from(i - 1)],
-    })
+    #[cfg(any(test, feature = "backend-select"))]
+    if let Some(forced) = FORCED.with(Cell::get) {
+        return forced;
+    }
+    #[cfg(any(test, feature = "backend-select"))]
+    if let i @ 1.. = PROCESS.load(Ordering::Relaxed) {
+        return Backend::ALL[usize::from(i - 1)];
+    }
+    Backend::detected()
 }
 
 /// Sets the backend of every thread of the process (outside [`with_backend`]); returns false,
 /// changing nothing, if the CPU cannot run it. For test binaries that run a whole suite on one
 /// backend (`tests/portable_backend.rs`).
+#[cfg(any(test, feature = "backend-select"))]
 pub fn set_process_backend(backend: Backend) -> bool {
     if !backend.is_supported() {
         return false;
@@ -116,6 +130,7 @@ pub fn backend_name() -> &'static str {
 /// Runs `f` with every exponentiation of the current thread on `backend`, or returns `None` if
 /// the CPU cannot run it. For tests: the known-answer and cross-check tests run once per
 /// backend.
+#[cfg(any(test, feature = "backend-select"))]
 pub fn with_backend<R>(backend: Backend, f: impl FnOnce() -> R) -> Option<R> {
     if !backend.is_supported() {
         return None;
@@ -130,6 +145,7 @@ pub fn with_backend<R>(backend: Backend, f: impl FnOnce() -> R) -> Option<R> {
 ///
 /// # Safety
 /// The CPU (or emulator) must execute the backend's instructions.
+#[cfg(any(test, feature = "backend-select"))]
 #[allow(unsafe_code)]
 pub unsafe fn with_backend_unchecked<R>(backend: Backend, f: impl FnOnce() -> R) -> R {
     /// Restores the previous setting, also when `f` panics.
