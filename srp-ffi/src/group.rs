@@ -3,7 +3,7 @@
 use srp_core::{DEFAULT_MIN_BITS, Error, Group, MAX_N_LEN};
 
 use crate::handle::{
-    OutPtr, boundary, static_handle, static_into, try_input, try_out, try_ref, try_srp,
+    borrowed_output, boundary, static_handle, static_into, try_input, try_out, try_ref, try_srp,
 };
 use crate::result::srp_result;
 
@@ -18,12 +18,6 @@ const _: () = assert!(SRP_DEFAULT_MIN_BITS == DEFAULT_MIN_BITS);
 static_handle! {
     /// One of the seven RFC 5054 groups. Static: never freed.
     pub struct srp_group(Group);
-}
-
-/// Hands out a group's pointer and its bytes, for [`srp_group_n`] and [`srp_group_g`].
-fn borrowed(data: &'static [u8], out: OutPtr<'_, *const u8>, out_len: OutPtr<'_, usize>) {
-    out.write(data.as_ptr());
-    out_len.write(data.len());
 }
 
 /// Looks up the RFC 5054 group of `bits` bits (1024, 1536, 2048, 3072, 4096, 6144 or 8192).
@@ -86,7 +80,7 @@ pub unsafe extern "C" fn srp_group_n(
 ) -> srp_result {
     boundary(|| {
         let group: &'static Group = try_ref!(group);
-        borrowed(group.n_bytes(), try_out!(out), try_out!(out_len));
+        borrowed_output(group.n_bytes(), try_out!(out), try_out!(out_len));
         srp_result::SRP_RESULT_OK
     })
 }
@@ -103,7 +97,7 @@ pub unsafe extern "C" fn srp_group_g(
 ) -> srp_result {
     boundary(|| {
         let group: &'static Group = try_ref!(group);
-        borrowed(group.g_bytes(), try_out!(out), try_out!(out_len));
+        borrowed_output(group.g_bytes(), try_out!(out), try_out!(out_len));
         srp_result::SRP_RESULT_OK
     })
 }

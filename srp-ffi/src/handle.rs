@@ -9,7 +9,7 @@
 //!   [`try_out!`] (an out-pointer), [`try_buffer!`] (an output buffer, its capacity and a pointer
 //!   that receives the length written) return `SRP_RESULT_NULL_PARAMETER` (or the function's
 //!   "nothing" value, see [`NullDefault`]) for a NULL pointer. Outputs are written through
-//!   [`OutPtr`] and [`OutBuffer`] only once everything has succeeded.
+//!   [`OutPtr`], [`OutBuffer`] and [`borrowed_output`] only once everything has succeeded.
 //! - [`boundary`] catches panics: none unwinds into C.
 //!
 //! The macros dereference the caller's pointers: every exported function states in its
@@ -143,6 +143,13 @@ impl<T> OutPtr<'_, T> {
         // SAFETY: `new`'s caller guaranteed that the pointer is valid for writes.
         unsafe { self.ptr.as_ptr().write(value) }
     }
+}
+
+/// Hands the caller a pointer to `data` (which lives as long as the object it belongs to: a
+/// static group, or a record until it is freed) and its length.
+pub(crate) fn borrowed_output(data: &[u8], out: OutPtr<'_, *const u8>, len: OutPtr<'_, usize>) {
+    out.write(data.as_ptr());
+    len.write(data.len());
 }
 
 /// An output buffer of the C caller: `capacity` bytes at a non-NULL pointer, and a non-NULL

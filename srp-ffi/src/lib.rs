@@ -6,7 +6,7 @@
 //! object, and none of them holds protocol logic.
 //!
 //! Conventions (as rustls-ffi):
-//! - Every function returns an [`srp_result`] (or a plain value where nothing can fail), catches
+//! - Every function returns an [`srp_result`](result::srp_result) (or a plain value where nothing can fail), catches
 //!   panics so that none unwinds into C, and checks its pointer arguments for NULL.
 //! - Outputs are written only on success.
 //! - A buffer is always followed by its length; an output buffer by its capacity and a pointer

@@ -4,7 +4,8 @@ use srp_core::{Salt, Username, Verifier, VerifierRecord};
 
 use crate::group::srp_group;
 use crate::handle::{
-    boundary, box_into, free, owned_handle, static_into, try_input, try_out, try_ref, try_srp,
+    borrowed_output, boundary, box_into, free, owned_handle, static_into, try_input, try_out,
+    try_ref, try_srp,
 };
 use crate::result::srp_result;
 
@@ -90,10 +91,8 @@ pub unsafe extern "C" fn srp_verifier_record_salt(
     out_len: *mut usize,
 ) -> srp_result {
     boundary(|| {
-        let salt = try_ref!(record).salt.as_bytes();
-        let (out, out_len) = (try_out!(out), try_out!(out_len));
-        out.write(salt.as_ptr());
-        out_len.write(salt.len());
+        let record = try_ref!(record);
+        borrowed_output(record.salt.as_bytes(), try_out!(out), try_out!(out_len));
         srp_result::SRP_RESULT_OK
     })
 }

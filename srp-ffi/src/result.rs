@@ -1,7 +1,7 @@
 //! `srp_result`, and everything derived from it, from one table.
 //!
-//! [`result_table!`] below is the only list of result codes: it generates the enum (with the
-//! numeric values C code sees), [`srp_result::from_u32`], the names `srp_result_name` returns,
+//! `result_table!` below is the only list of result codes: it generates the enum (with the
+//! numeric values C code sees), `srp_result::from_u32`, the names `srp_result_name` returns,
 //! the alerts `srp_result_alert` returns, and the conversions from the core's
 //! [`srp_core::Error`] and the verifier-file errors. A code, its name, its alert and its mapping
 //! can therefore never disagree.

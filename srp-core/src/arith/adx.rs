@@ -8,7 +8,7 @@
 //! rows loop over 4-word blocks. No branch and no memory index depends on the values, only on `N`.
 //!
 //! Only reached through [`super::Backend::Adx`], which is selected only when the CPU reports BMI2
-//! and ADX (or forced by a caller who promises it, see [`super::with_backend_unchecked`]).
+//! and ADX (or forced by a caller who promises it, see `super::with_backend_unchecked`).
 
 #![allow(unsafe_code)]
 

@@ -13,8 +13,8 @@
 //!   backend reports itself unsupported and the exponentiation code is instantiated once.
 //!
 //! The CPU is asked once (cached). With the `backend-select` feature (the project's tests,
-//! benchmark and constant-time harness; re-exported as `srp_core::backend`), [`with_backend`]
-//! runs a closure on a given backend in the current thread and [`set_process_backend`] sets one
+//! benchmark and constant-time harness; re-exported as `srp_core::backend`), `with_backend`
+//! runs a closure on a given backend in the current thread and `set_process_backend` sets one
 //! for the whole process; without it, neither exists and the backend is always the CPU's.
 
 #[cfg(all(target_arch = "x86_64", feature = "adx"))]
@@ -84,17 +84,17 @@ impl Backend {
 
 #[cfg(any(test, feature = "backend-select"))]
 thread_local! {
-    /// A backend forced for the current thread by [`with_backend`].
+    /// A backend forced for the current thread by `with_backend`.
     static FORCED: Cell<Option<Backend>> = const { Cell::new(None) };
 }
 
-/// A backend set for the whole process by [`set_process_backend`]: 0 for none, else 1 + its
+/// A backend set for the whole process by `set_process_backend`: 0 for none, else 1 + its
 /// index in [`Backend::ALL`].
 #[cfg(any(test, feature = "backend-select"))]
 static PROCESS: AtomicU8 = AtomicU8::new(0);
 
-/// The backend the current thread uses: the forced one inside [`with_backend`], else the one set
-/// by [`set_process_backend`], else [`Backend::detected`] (always the latter without the
+/// The backend the current thread uses: the forced one inside `with_backend`, else the one set
+/// by `set_process_backend`, else [`Backend::detected`] (always the latter without the
 /// `backend-select` feature).
 pub fn backend() -> Backend {
     #[cfg(any(test, feature = "backend-select"))]
@@ -108,7 +108,7 @@ pub fn backend() -> Backend {
     Backend::detected()
 }
 
-/// Sets the backend of every thread of the process (outside [`with_backend`]); returns false,
+/// Sets the backend of every thread of the process (outside `with_backend`); returns false,
 /// changing nothing, if the CPU cannot run it. For test binaries that run a whole suite on one
 /// backend (`tests/portable_backend.rs`).
 #[cfg(any(test, feature = "backend-select"))]
@@ -140,7 +140,7 @@ pub fn with_backend<R>(backend: Backend, f: impl FnOnce() -> R) -> Option<R> {
     Some(unsafe { with_backend_unchecked(backend, f) })
 }
 
-/// [`with_backend`] without asking the CPU: for the constant-time harness under valgrind, whose
+/// `with_backend` without asking the CPU: for the constant-time harness under valgrind, whose
 /// emulated CPU hides ADX from CPUID but executes MULX, ADCX and ADOX.
 ///
 /// # Safety
@@ -180,8 +180,8 @@ impl Arith for Portable {
 }
 
 /// Only instantiated by `dispatch!` for [`Backend::Adx`], which [`backend`] returns only when
-/// the CPU has BMI2 and ADX ([`Backend::detected`], [`with_backend`]) or a caller of
-/// [`with_backend_unchecked`] promised it.
+/// the CPU has BMI2 and ADX ([`Backend::detected`], `with_backend`) or a caller of
+/// `with_backend_unchecked` promised it.
 #[cfg(all(target_arch = "x86_64", feature = "adx"))]
 struct Adx;
 
