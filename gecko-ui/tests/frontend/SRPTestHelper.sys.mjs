@@ -13,7 +13,7 @@
 //    srpUsername and srpGroupBits set, as the PSM half will report them;
 //  - nsISRPCredentialStore (TLSSRPLogout.credentialStore), which records the
 //    calls instead of forgetting credentials;
-//  - the NSS error code of an error page (fakeNetErrorCode), because the
+//  - the NSS error code of an error page (SRPTestChild.sys.mjs), because the
 //    stock NSS has no SSL_ERROR_SRP_* codes;
 //  - the network code's call of the password prompt (the same call PSM will
 //    make: nsIPromptService.asyncPromptAuth, MODAL_TYPE_TAB, "tls-srp").
@@ -59,24 +59,6 @@ function visibleText(root, selector) {
     .filter(t => t);
 }
 
-// Runs in every content process (see init).
-function fakeNetErrorCode() {
-  Services.obs.addObserver(doc => {
-    if (!doc?.documentURI?.startsWith("about:neterror")) {
-      return;
-    }
-    let code = Services.prefs.getStringPref("srptest.neterror.code", "");
-    if (code) {
-      let win = doc.defaultView;
-      Cu.exportFunction(
-        () => Cu.cloneInto({ errorCodeString: code }, win),
-        doc,
-        { defineAs: "getNetErrorInfo" }
-      );
-    }
-  }, "document-element-inserted");
-}
-
 export const SRPTest = {
   fakeStore: null,
   _promptResult: null,
@@ -100,16 +82,13 @@ export const SRPTest = {
         true
       );
     }
-    // The stock NSS has no SSL_ERROR_SRP_* codes: while the pref
-    // srptest.neterror.code is set, an about:neterror page reports that
-    // code from document.getNetErrorInfo() instead of the real one.
-    // Everything else on the page is the real error page of a failed TLS
-    // handshake, running the series' aboutNetError.mjs. A process script,
-    // because content processes cannot read the test's files.
-    Services.ppmm.loadProcessScript(
-      "data:application/javascript," + encodeURIComponent(`(${fakeNetErrorCode})()`),
-      true
-    );
+    ChromeUtils.registerWindowActor("SRPTestNetError", {
+      child: {
+        esModuleURI: "resource://srp-test/SRPTestChild.sys.mjs",
+      },
+      matches: ["about:neterror?*"],
+      allFrames: true,
+    });
     return true;
   },
 
@@ -479,6 +458,14 @@ export const SRPTest = {
       username: this._authInfo.username,
       passwordMatches: this._authInfo.password === password,
     };
+  },
+
+  /** See SRPTestChild.sys.mjs. */
+  async fakeNetErrorCode(code) {
+    let browser = win(false).gBrowser.selectedBrowser;
+    return browser.browsingContext.currentWindowGlobal
+      .getActor("SRPTestNetError")
+      .sendQuery("fakeErrorCode", { code });
   },
 
   setPref(name, value) {

@@ -349,6 +349,7 @@ class Browser:
             "network.dns.localDomains": "router.home.arpa,printer.home.arpa,device.example",
             "network.proxy.type": 0,
             "devtools.console.stdout.chrome": True,
+            "browser.dom.window.dump.enabled": True,
             "dom.security.https_first": False,
             "dom.security.https_first_schemeless": False,
             "browser.shell.checkDefaultBrowser": False,
@@ -459,12 +460,18 @@ class Browser:
             self.m.set_context(self.m.CONTEXT_CHROME)
 
     def map_test_dir(self):
+        # Content processes may read the application directory, not the
+        # test's: the test-only modules go to <app copy>/srp-test/.
+        test_dir = self.profile.parent / "app" / "srp-test"
+        test_dir.mkdir()
+        for name in ["SRPTestHelper.sys.mjs", "SRPTestChild.sys.mjs"]:
+            shutil.copy(HERE / name, test_dir / name)
         self.m.execute_script(
             "let [dir] = arguments;"
             "let file = Cc['@mozilla.org/file/local;1'].createInstance(Ci.nsIFile); file.initWithPath(dir);"
             "Services.io.getProtocolHandler('resource').QueryInterface(Ci.nsIResProtocolHandler)"
             ".setSubstitution('srp-test', Services.io.newFileURI(file));",
-            script_args=[str(HERE)],
+            script_args=[str(test_dir)],
         )
 
     def screenshot(self, path, crop=None, scale=None):
@@ -615,8 +622,8 @@ def run_checks(b, out, ports):
          "no user name and password were given"),
         ("SSL_ERROR_SRP_BAD_PASSWORD", "The password could not be verified", "could not verify the password"),
     ]:
-        b.call("setPref", "srptest.neterror.code", code)
         b.call("openTab", f"https://router.home.arpa:{alert}/", {"errorPage": True})
+        b.call("fakeNetErrorCode", code)
         page = b.content_script(
             "return { title: document.querySelector('.title-text')?.textContent,"
             " short: document.getElementById('errorShortDesc')?.textContent,"
@@ -633,7 +640,6 @@ def run_checks(b, out, ports):
         if code == "SSL_ERROR_SRP_CREDENTIALS_REQUIRED":
             time.sleep(0.5)
             b.screenshot(out / "error-page-cancelled.png")
-    b.call("setPref", "srptest.neterror.code", None)
 
     # -- From plain HTTP to TLS-SRP (TLS-SRP: port=N on a local device)
     hellos = len(alert_server.snis())
