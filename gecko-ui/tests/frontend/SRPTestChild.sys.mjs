@@ -9,12 +9,18 @@
 // version, from omni.ja) once more, so that it builds the page for it.
 
 export class SRPTestNetErrorChild extends JSWindowActorChild {
-  receiveMessage({ name, data }) {
+  async receiveMessage({ name, data }) {
     if (name != "fakeErrorCode") {
       return null;
     }
     let win = this.contentWindow;
     let doc = win.document;
+    if (!doc.body.classList.contains("neterror")) {
+      // The page's own aboutNetError.mjs has not run yet.
+      await new Promise(resolve =>
+        doc.addEventListener("AboutNetErrorLoad", resolve, { once: true })
+      );
+    }
     Cu.exportFunction(
       () => Cu.cloneInto({ errorCodeString: data.code }, win),
       Cu.waiveXrays(doc),
