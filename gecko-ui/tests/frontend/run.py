@@ -194,6 +194,33 @@ def build_omni(app, series_dir, work):
     return {name: sorted(changed[name]) for name in JARS}
 
 
+def check_tests_parse(series_dir, work):
+    """Mochitests cannot run without a Firefox build: at least they must
+    parse. Extracts every .js/.sjs file the series adds under a test/
+    directory and asks node to compile it (as a script, as the harness
+    loads them)."""
+    node = shutil.which("node")
+    if not node:
+        log("node not found: mochitest parse check skipped")
+        return
+    series = [line.strip() for line in (series_dir / "series").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    for patch_name in series:
+        for path, section in split_patch((series_dir / patch_name).read_text()):
+            if "/test/" not in path or not path.endswith((".js", ".sjs")):
+                continue
+            if not section.startswith("--- /dev/null"):
+                continue
+            body = "".join(line[1:] + "\n" for line in section.splitlines()[3:] if line.startswith("+"))
+            src = work / "parse" / path
+            src.parent.mkdir(parents=True, exist_ok=True)
+            src.write_text(body)
+            r = subprocess.run(
+                [node, "-e", "new Function(require('fs').readFileSync(process.argv[1], 'utf8'))", str(src)],
+                capture_output=True, text=True)
+            check(f"series: {path} parses", r.returncode == 0, r.stderr.strip()[-300:])
+
+
 # ---------------------------------------------------------------- servers
 
 
@@ -705,6 +732,7 @@ def main():
     try:
         app = work / "app"
         subprocess.run(["cp", "-al", str(app_src), str(app)], check=True)
+        check_tests_parse(args.series_dir.resolve(), work)
         changed = build_omni(app, args.series_dir.resolve(), work)
         for jar, files in changed.items():
             log(f"{JARS[jar]}: {len(files)} files from the series: " + ", ".join(files))
