@@ -34,7 +34,8 @@ export class SRPTestNetErrorChild extends JSWindowActorChild {
     );
     let script = doc.createElement("script");
     script.type = "module";
-    script.src = "chrome://global/content/aboutNetError.mjs?srptest=" + data.code;
+    script.src =
+      "chrome://global/content/aboutNetError.mjs?srptest=" + data.code;
     doc.body.append(script);
     return loaded;
   }

@@ -24,7 +24,8 @@ const STATE_IS_SECURE = Ci.nsIWebProgressListener.STATE_IS_SECURE;
 
 function win(private_ = false) {
   for (let w of Services.wm.getEnumerator("navigator:browser")) {
-    let isPrivate = w.gBrowser.selectedBrowser.contentPrincipal.privateBrowsingId > 0 ||
+    let isPrivate =
+      w.gBrowser.selectedBrowser.contentPrincipal.privateBrowsingId > 0 ||
       w.document.documentElement.hasAttribute("privatebrowsingmode");
     if (isPrivate == private_ && !w.closed) {
       return w;
@@ -95,8 +96,14 @@ export const SRPTest = {
   async openPrivateWindow() {
     let w = win(false);
     let pw = w.OpenBrowserWindow({ private: true });
-    await until(() => pw.gBrowser && pw.document.readyState == "complete", "private window");
-    await until(() => pw.gBrowserInit?.delayedStartupFinished, "private window startup");
+    await until(
+      () => pw.gBrowser && pw.document.readyState == "complete",
+      "private window"
+    );
+    await until(
+      () => pw.gBrowserInit?.delayedStartupFinished,
+      "private window startup"
+    );
     w.focus();
     return true;
   },
@@ -115,7 +122,10 @@ export const SRPTest = {
     let w = win(private_);
     let gBrowser = w.gBrowser;
     let tab;
-    if (gBrowser.tabs.length == 1 && gBrowser.currentURI.spec == "about:blank") {
+    if (
+      gBrowser.tabs.length == 1 &&
+      gBrowser.currentURI.spec == "about:blank"
+    ) {
       tab = gBrowser.selectedTab;
     } else {
       tab = gBrowser.addTrustedTab("about:blank");
@@ -124,7 +134,10 @@ export const SRPTest = {
     return this.load(url, { private_, errorPage });
   },
 
-  async load(url, { private_ = false, errorPage = false, expectURL = null } = {}) {
+  async load(
+    url,
+    { private_ = false, errorPage = false, expectURL = null } = {}
+  ) {
     let w = win(private_);
     let browser = w.gBrowser.selectedBrowser;
     let before = browser.browsingContext.currentWindowGlobal?.innerWindowId;
@@ -290,7 +303,11 @@ export const SRPTest = {
     let doc = w.document;
     doc.getElementById("identity-popup-security-button").doCommand();
     let view = doc.getElementById("identity-popup-securityView");
-    await until(() => view.getAttribute("visible") == "true" || view.hasAttribute("current"), "security view");
+    await until(
+      () =>
+        view.getAttribute("visible") == "true" || view.hasAttribute("current"),
+      "security view"
+    );
     await doc.l10n.translateFragment(view);
     await new Promise(r => setTimeout(r, 700));
     return { texts: visibleText(view, "label, description") };
@@ -396,7 +413,9 @@ export const SRPTest = {
     await new Promise(r => setTimeout(r, 700));
     let checkVisible = id => !!dialogDoc.getElementById(id)?.checkVisibility();
     return {
-      header: dialogDoc.querySelector("#titleText, .titleText, h1")?.textContent ?? "",
+      header:
+        dialogDoc.querySelector("#titleText, .titleText, h1")?.textContent ??
+        "",
       body: dialogDoc.getElementById("infoBody").textContent,
       usernameVisible: checkVisible("loginTextbox"),
       passwordVisible: checkVisible("password1Textbox"),
