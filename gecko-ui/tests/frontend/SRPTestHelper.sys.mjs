@@ -180,7 +180,6 @@ export const SRPTest = {
   fakeSRPConnection({ user, groupBits }) {
     let w = win(false);
     let browser = w.gBrowser.selectedBrowser;
-    let real = Object.getPrototypeOf(browser);
     let realUI = Object.getOwnPropertyDescriptor(
       w.customElements.get("browser").prototype,
       "securityUI"
@@ -232,7 +231,6 @@ export const SRPTest = {
         return realUI.call(browser).contentBlockingEvent;
       },
     };
-    void real;
     Object.defineProperty(browser, "securityUI", {
       configurable: true,
       get: () => fakeUI,

@@ -93,6 +93,12 @@ def log(msg):
 # ---------------------------------------------------------------- omni.ja
 
 
+def read_series(series_dir):
+    """The patch names of a quilt series file, in order."""
+    lines = (series_dir / "series").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
 def split_patch(text):
     """Yields (path, file section) for each file a unified diff touches."""
     sections = re.split(r"(?m)^(?=--- (?:a/|/dev/null))", text)
@@ -114,11 +120,7 @@ def packaged_path(path):
 
 def build_omni(app, series_dir, work):
     """Applies the series' front-end hunks to the packaged files of app."""
-    series = [
-        line.strip()
-        for line in (series_dir / "series").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    series = read_series(series_dir)
     stage = work / "stage"
     stage.mkdir()
     jars = {name: zipfile.ZipFile(app / rel) for name, rel in JARS.items()}
@@ -203,9 +205,7 @@ def check_tests_parse(series_dir, work):
     if not node:
         log("node not found: mochitest parse check skipped")
         return
-    series = [line.strip() for line in (series_dir / "series").read_text().splitlines()
-              if line.strip() and not line.startswith("#")]
-    for patch_name in series:
+    for patch_name in read_series(series_dir):
         for path, section in split_patch((series_dir / patch_name).read_text()):
             if "/test/" not in path or not path.endswith((".js", ".sjs")):
                 continue
