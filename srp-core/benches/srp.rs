@@ -212,8 +212,9 @@ impl Fixture {
 
 fn ffi_server(f: &Fixture) -> (Vec<u8>, Vec<u8>) {
     let server = Server::with_private_key(&f.verifier, &f.b).expect("server");
+    let b_pub = server.public_key().to_vec();
     let premaster = server.premaster(&f.a_pub).expect("premaster");
-    (server.public_key().to_vec(), premaster.as_bytes().to_vec())
+    (b_pub, premaster.as_bytes().to_vec())
 }
 
 fn ffi_client(f: &Fixture) -> (Vec<u8>, Vec<u8>) {

@@ -389,7 +389,21 @@ fn client_premaster(
 /// The server's side of one handshake (RFC 5054 section 2.5.3 and 2.6).
 ///
 /// [`Server::new`] picks b and computes B before the client's A is known, for
-/// ServerKeyExchange; [`Server::premaster`] takes A from ClientKeyExchange.
+/// ServerKeyExchange; [`Server::premaster`] takes A from ClientKeyExchange and consumes the
+/// server, so that b serves for one premaster secret only: a server that answered two values of
+/// A with one b would hand a peer two results of the same secret exponent. It is not `Clone` for
+/// the same reason.
+///
+/// ```compile_fail,E0382
+/// # use srp_core::{GroupId, Server, Username, VerifierRecord};
+/// # let group = GroupId::G2048.group();
+/// # let user = Username::new(b"alice").unwrap();
+/// # let record = VerifierRecord::generate(group, &user, b"pw").unwrap();
+/// # let a_pub = [2u8];
+/// let server = Server::new(&record.verifier).unwrap();
+/// let first = server.premaster(&a_pub);
+/// let second = server.premaster(&a_pub); // error: `server` was moved by the first call
+/// ```
 pub struct Server {
     group: &'static Group,
     v: Zeroizing<BoxedMontyForm>,
@@ -441,11 +455,22 @@ impl Server {
 
     /// Takes A from ClientKeyExchange and gives the premaster secret
     /// S = (A * v^u) ^ b % N. A is checked before any secret is touched.
-    pub fn premaster(&self, client_public: &[u8]) -> Result<PremasterSecret, Error> {
+    ///
+    /// Consumes the server, whatever the outcome: b is used for one premaster secret at most
+    /// and is wiped when this returns. (The C face, `srp_server_premaster`, checks A before it
+    /// takes the server, so that a rejected A leaves it unused there.)
+    pub fn premaster(self, client_public: &[u8]) -> Result<PremasterSecret, Error> {
         let group = self.group;
         let a_pub = group.parse_public_value(client_public)?;
         let u = compute_u(group, &a_pub, &self.b_pub)?;
         Ok(self.premaster_with_u(&a_pub, &u))
+    }
+
+    /// The checks [`Server::premaster`] makes of A before it touches a secret (length, 0 modulo
+    /// N, below N, u not 0), without using the server up.
+    pub fn check_client_public(&self, client_public: &[u8]) -> Result<(), Error> {
+        let a_pub = self.group.parse_public_value(client_public)?;
+        compute_u(self.group, &a_pub, &self.b_pub).map(drop)
     }
 
     fn premaster_with_u(&self, a_pub: &BoxedUint, u: &[u8; 20]) -> PremasterSecret {

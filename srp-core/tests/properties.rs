@@ -67,10 +67,10 @@ fn client_and_server_agree(
     let server = Server::with_private_key(&verifier, b).expect("server");
     let server_again = Server::with_private_key(&reloaded, b).expect("server");
     prop_assert_eq!(server.public_key(), server_again.public_key(), "B in group {}", bits);
+    let b_pub = server.public_key().to_vec();
 
-    let client =
-        client_exchange_with_private_key(group, &username, password, &salt, server.public_key(), a)
-            .expect("client exchange");
+    let client = client_exchange_with_private_key(group, &username, password, &salt, &b_pub, a)
+        .expect("client exchange");
     let server_premaster = server.premaster(&client.public_key).expect("server premaster");
 
     prop_assert_eq!(
@@ -81,7 +81,7 @@ fn client_and_server_agree(
     );
     for (what, value) in [
         ("A", &client.public_key[..]),
-        ("B", server.public_key()),
+        ("B", &b_pub[..]),
         ("premaster", server_premaster.as_bytes()),
     ] {
         prop_assert!(value.len() <= n_len, "{} no longer than N in group {}", what, bits);
@@ -163,12 +163,14 @@ proptest! {
         let username = Username::new(&user).expect("valid username");
         let salt = Salt::new(&salt).expect("valid salt");
         let verifier = Verifier::compute(group, &username, &password, &salt);
-        let server = Server::with_private_key(&verifier, &b).expect("server");
+        // A server answers one handshake: one per client, with the same b.
+        let server = || Server::with_private_key(&verifier, &b).expect("server");
+        let b_pub = server().public_key().to_vec();
 
         let wrong = client_exchange_with_private_key(
-            group, &username, &wrong_password, &salt, server.public_key(), &a,
+            group, &username, &wrong_password, &salt, &b_pub, &a,
         ).expect("client exchange");
-        let server_premaster = server.premaster(&wrong.public_key).expect("server premaster");
+        let server_premaster = server().premaster(&wrong.public_key).expect("server premaster");
         prop_assert_ne!(
             wrong.premaster.as_bytes(), server_premaster.as_bytes(),
             "premaster with a wrong password in group {}", bits
@@ -176,9 +178,9 @@ proptest! {
 
         let other = Username::new(&other_user).expect("valid username");
         let wrong = client_exchange_with_private_key(
-            group, &other, &password, &salt, server.public_key(), &a,
+            group, &other, &password, &salt, &b_pub, &a,
         ).expect("client exchange");
-        let server_premaster = server.premaster(&wrong.public_key).expect("server premaster");
+        let server_premaster = server().premaster(&wrong.public_key).expect("server premaster");
         prop_assert_ne!(
             wrong.premaster.as_bytes(), server_premaster.as_bytes(),
             "premaster with a wrong username in group {}", bits
@@ -234,11 +236,14 @@ fn bad_public_values(group: &Group) -> Vec<(&'static str, Vec<u8>, Error)> {
     ]
 }
 
-fn fixture(id: GroupId) -> (Username, Salt, Server) {
+/// alice's credentials in group `id` and a maker of servers for her (each takes one A), all
+/// with the same b.
+fn fixture(id: GroupId) -> (Username, Salt, impl Fn() -> Server) {
     let username = Username::new(b"alice").expect("valid username");
     let salt = Salt::new(b"salt").expect("valid salt");
     let verifier = Verifier::compute(id.group(), &username, b"password", &salt);
-    let server = Server::with_private_key(&verifier, &[0x42; PRIVATE_KEY_LEN]).expect("server");
+    let server =
+        move || Server::with_private_key(&verifier, &[0x42; PRIVATE_KEY_LEN]).expect("server");
     (username, salt, server)
 }
 
@@ -269,7 +274,7 @@ fn server_rejects_bad_a() {
         let bits = id.bits();
         let (_, _, server) = fixture(id);
         for (what, a_pub, expected) in bad_public_values(id.group()) {
-            let error = server.premaster(&a_pub).map(drop).expect_err("a bad A is rejected");
+            let error = server().premaster(&a_pub).map(drop).expect_err("a bad A is rejected");
             assert_eq!(error, expected, "server's error for A = {what} in group {bits}");
             assert_eq!(error.alert(), Alert::IllegalParameter, "alert for A = {what}, {bits}");
         }
@@ -282,6 +287,7 @@ fn compute_u_bytes_rejects_bad_public_values() {
         let bits = id.bits();
         let group = id.group();
         let (username, salt, server) = fixture(id);
+        let server = server();
         let client = client_exchange_with_private_key(
             group,
             &username,
@@ -313,7 +319,8 @@ fn edge_public_values_just_inside_the_range_are_accepted() {
         *one_padded.last_mut().expect("N is not empty") = 1;
         for (what, a_pub) in [("1", vec![1]), ("1 padded to |N|", one_padded), ("N - 1", n_minus_1)]
         {
-            assert!(server.premaster(&a_pub).is_ok(), "server accepts A = {what} in group {bits}");
+            let accepted = server().premaster(&a_pub).is_ok();
+            assert!(accepted, "server accepts A = {what} in group {bits}");
         }
     }
 }

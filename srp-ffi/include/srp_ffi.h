@@ -60,6 +60,11 @@ enum srp_result
    */
   SRP_RESULT_BUFFER_TOO_SMALL = 9103,
   /**
+   * `srp_server_premaster` was called again on a server that already computed its one
+   * premaster secret (b is used once and wiped).
+   */
+  SRP_RESULT_SERVER_ALREADY_USED = 9104,
+  /**
    * The (N, g) pair is not an RFC 5054 group (alert `insufficient_security`).
    */
   SRP_RESULT_UNKNOWN_GROUP = 9110,
@@ -149,7 +154,8 @@ typedef struct srp_fake_users srp_fake_users;
 typedef struct srp_group srp_group;
 
 /**
- * The server side of one handshake: holds b and B. Free with `srp_server_free`.
+ * The server side of one handshake: holds b and B, and computes one premaster secret.
+ * Free with `srp_server_free`.
  */
 typedef struct srp_server srp_server;
 
@@ -388,7 +394,16 @@ srp_result srp_server_public_key(const srp_server *server,
 /**
  * Takes A from ClientKeyExchange and writes the premaster secret. A is checked first
  * (`SRP_RESULT_VALUE_TOO_LONG`, `SRP_RESULT_PUBLIC_VALUE_ZERO_MOD_N`,
- * `SRP_RESULT_PUBLIC_VALUE_OUT_OF_RANGE`). The premaster secret is secret: wipe it after use.
+ * `SRP_RESULT_PUBLIC_VALUE_OUT_OF_RANGE`, `SRP_RESULT_ZERO_SCRAMBLER`). The premaster secret is
+ * secret: wipe it after use.
+ *
+ * One premaster secret per server: the first call that gets past the checks of A uses b up
+ * (and wipes it), whether it then succeeds or not; every later call fails with
+ * `SRP_RESULT_SERVER_ALREADY_USED` (alert `internal_error`) and writes nothing. A call that
+ * fails a check of A, or a NULL argument, leaves the server unused. `premaster_capacity` must
+ * be at least the group's N length (`SRP_MAX_N_LEN` always is); a smaller buffer fails with
+ * `SRP_RESULT_BUFFER_TOO_SMALL` before the server is used. `srp_server_public_key` still works
+ * afterwards.
  *
  * # Safety
  * `server` is live; the buffers are valid; `premaster_len` is writable.
@@ -401,7 +416,7 @@ srp_result srp_server_premaster(const srp_server *server,
                                 size_t *premaster_len);
 
 /**
- * Frees a server (and wipes b). NULL does nothing.
+ * Frees a server (and wipes b, if no premaster secret used it up). NULL does nothing.
  *
  * # Safety
  * `server` is NULL or live, and not used afterwards.

@@ -59,4 +59,5 @@ const _: () = {
     shared::<srp_verifier_files::FakeUsers>();
     shared::<srp_core::VerifierRecord>();
     sent::<srp_core::Server>();
+    shared::<server::ServerHandshake>();
 };

@@ -139,6 +139,9 @@ result_table! {
         SRP_RESULT_PANIC = 9102,
         /// An output buffer is too small; `SRP_MAX_N_LEN` bytes always suffice.
         SRP_RESULT_BUFFER_TOO_SMALL = 9103,
+        /// `srp_server_premaster` was called again on a server that already computed its one
+        /// premaster secret (b is used once and wiped).
+        SRP_RESULT_SERVER_ALREADY_USED = 9104,
     }
 
     core {
@@ -217,6 +220,7 @@ mod tests {
             (9101, "SRP_RESULT_NULL_PARAMETER", 80),
             (9102, "SRP_RESULT_PANIC", 80),
             (9103, "SRP_RESULT_BUFFER_TOO_SMALL", 80),
+            (9104, "SRP_RESULT_SERVER_ALREADY_USED", 80),
             (9110, "SRP_RESULT_UNKNOWN_GROUP", 71),
             (9111, "SRP_RESULT_GROUP_TOO_SMALL", 71),
             (9112, "SRP_RESULT_PUBLIC_VALUE_ZERO_MOD_N", 47),
@@ -244,7 +248,7 @@ mod tests {
             assert_eq!(c_name.to_str(), Ok(name), "srp_result_name({value})");
             assert_eq!(srp_result_alert(value), alert, "srp_result_alert({value})");
         }
-        for value in [1, 9100, 9104, 9109, 9125, 9129, 9132, u32::MAX] {
+        for value in [1, 9100, 9105, 9109, 9125, 9129, 9132, u32::MAX] {
             assert_eq!(srp_result::from_u32(value), None, "from_u32({value})");
             // SAFETY: as above.
             let c_name = unsafe { CStr::from_ptr(srp_result_name(value)) };

@@ -50,6 +50,7 @@ fn handshake(record: &VerifierRecord, user: &Username, password: &[u8]) -> Resul
     // What the client does with ServerKeyExchange: admit the group, then compute.
     let admitted = Group::from_params(group.n_bytes(), group.g_bytes(), DEFAULT_MIN_BITS)
         .map_err(|e| format!("client refused the group: {e}"))?;
+    let b_len = server.public_key().len();
     let client = client_exchange(admitted, user, password, &record.salt, server.public_key())
         .map_err(|e| e.to_string())?;
     let server_premaster = server.premaster(&client.public_key).map_err(|e| e.to_string())?;
@@ -59,7 +60,7 @@ fn handshake(record: &VerifierRecord, user: &Username, password: &[u8]) -> Resul
         group.bits(),
         record.salt.as_bytes().len(),
         client.public_key.len(),
-        server.public_key().len(),
+        b_len,
         if same {
             "secrets match: Finished verifies, user authenticated"
         } else {

@@ -73,6 +73,11 @@ exchange_with_record(const srp_verifier_record *record, const uint8_t *password,
            SRP_RESULT_OK);
     same = client_pms_len == server_pms_len &&
            memcmp(client_pms, server_pms, client_pms_len) == 0;
+    /* One premaster secret per server: b is used up. */
+    EXPECT(srp_server_premaster(server, a_pub, a_len, server_pms, sizeof(server_pms),
+                                &server_pms_len),
+           SRP_RESULT_SERVER_ALREADY_USED);
+    CHECK(srp_result_alert(SRP_RESULT_SERVER_ALREADY_USED) == 80);
     srp_server_free(server);
     return same;
 }
@@ -245,6 +250,9 @@ bad_inputs(void)
            SRP_RESULT_PUBLIC_VALUE_ZERO_MOD_N);
     EXPECT(srp_server_premaster(NULL, n, n_len, pms, sizeof(pms), &pms_len),
            SRP_RESULT_NULL_PARAMETER);
+    /* A buffer shorter than N is refused before the server is used. */
+    EXPECT(srp_server_premaster(server, &zero, 1, pms, 255, &pms_len),
+           SRP_RESULT_BUFFER_TOO_SMALL);
     srp_server_free(server);
     srp_verifier_record_free(record);
 
