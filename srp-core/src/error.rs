@@ -70,6 +70,12 @@ pub enum Error {
     ValueTooLong,
     /// The scrambling parameter u = SHA1(PAD(A) | PAD(B)) is zero (`illegal_parameter`).
     ZeroScrambler,
+    /// The shared secret S is 0: the peer's public value was made for it. On the client this
+    /// is B = k*v (mod N), which a server that knows the verifier can send; the premaster
+    /// secret would be empty and the session keys computable by anyone who saw the handshake.
+    /// `illegal_parameter`, as for B = 0 (RFC 5054 section 2.5.4): the ServerKeyExchange
+    /// parameter B is what is wrong.
+    ZeroSharedSecret,
     /// The username is empty; TLS encodes it as `opaque srp_I<1..2^8-1>` (`decode_error`).
     EmptyUsername,
     /// The username is longer than 255 bytes (`decode_error`).
@@ -102,6 +108,7 @@ impl Error {
             | Self::PublicValueOutOfRange
             | Self::ValueTooLong
             | Self::ZeroScrambler
+            | Self::ZeroSharedSecret
             | Self::UsernameContainsNul => Alert::IllegalParameter,
             Self::EmptyUsername | Self::UsernameTooLong | Self::InvalidSaltLength => {
                 Alert::DecodeError
@@ -125,6 +132,9 @@ impl fmt::Display for Error {
             Self::PublicValueOutOfRange => f.write_str("SRP public value is not below N"),
             Self::ValueTooLong => f.write_str("SRP value is longer than N"),
             Self::ZeroScrambler => f.write_str("SRP scrambling parameter u is 0"),
+            Self::ZeroSharedSecret => {
+                f.write_str("SRP shared secret S is 0 (the peer's public value forces it)")
+            }
             Self::EmptyUsername => f.write_str("SRP username is empty"),
             Self::UsernameTooLong => f.write_str("SRP username is longer than 255 bytes"),
             Self::UsernameContainsNul => f.write_str("SRP username contains a NUL byte"),

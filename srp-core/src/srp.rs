@@ -234,7 +234,12 @@ impl PremasterSecret {
     /// Encodes S without its leading zero bytes. How many there are is declassified: TLS feeds
     /// this length into the PRF, so the protocol itself reveals it through timing (as it does
     /// for finite-field Diffie-Hellman, the "Raccoon" attack); finding it takes constant time.
-    fn from_padded(padded: &[u8]) -> Self {
+    ///
+    /// S = 0 is refused ([`Error::ZeroSharedSecret`]): its premaster secret would be empty, and
+    /// the session keys would follow from the handshake's public values alone. Whether S is 0 is
+    /// the count of zeros being the whole length, so the check adds nothing to what the count
+    /// already declassifies.
+    fn from_padded(padded: &[u8]) -> Result<Self, Error> {
         let mut zeros = 0usize;
         let mut still_zero = 1usize;
         for &byte in padded {
@@ -243,7 +248,10 @@ impl PremasterSecret {
             zeros += still_zero;
         }
         let zeros = ct::declassify_usize(zeros);
-        Self(padded[zeros..].to_vec())
+        if zeros == padded.len() {
+            return Err(Error::ZeroSharedSecret);
+        }
+        Ok(Self(padded[zeros..].to_vec()))
     }
 }
 
@@ -356,18 +364,21 @@ pub fn client_exchange_with_private_key(
     ct::declassify_uint(&a_pub);
     let u = compute_u(group, &a_pub, &b_pub)?;
     let x = x_uint(group, &compute_x(username, password, salt));
-    let premaster = client_premaster(group, &a, &x, &u, &b_pub);
+    let premaster = client_premaster(group, &a, &x, &u, &b_pub)?;
     Ok(ClientExchange { public_key: public_value_bytes(group, &a_pub), premaster })
 }
 
 /// S = (B - (k * g^x)) ^ (a + (u * x)) % N.
+///
+/// S is 0 exactly when B = k * g^x = k * v (mod N): a B that only someone who knows the verifier
+/// can make, and that is refused ([`Error::ZeroSharedSecret`]).
 fn client_premaster(
     group: &Group,
     a: &BoxedUint,
     x: &BoxedUint,
     u: &[u8; 20],
     b_pub: &BoxedUint,
-) -> PremasterSecret {
+) -> Result<PremasterSecret, Error> {
     let g_x = Zeroizing::new(group.pow_g(x, HASH_BITS));
     let k_g_x = Zeroizing::new(group.k.mul(&g_x));
     let b = BoxedMontyForm::new(b_pub.clone(), &group.params);
@@ -463,7 +474,7 @@ impl Server {
         let group = self.group;
         let a_pub = group.parse_public_value(client_public)?;
         let u = compute_u(group, &a_pub, &self.b_pub)?;
-        Ok(self.premaster_with_u(&a_pub, &u))
+        self.premaster_with_u(&a_pub, &u)
     }
 
     /// The checks [`Server::premaster`] makes of A before it touches a secret (length, 0 modulo
@@ -473,7 +484,9 @@ impl Server {
         compute_u(self.group, &a_pub, &self.b_pub).map(drop)
     }
 
-    fn premaster_with_u(&self, a_pub: &BoxedUint, u: &[u8; 20]) -> PremasterSecret {
+    /// S is 0 only if A is 0 modulo N (N is prime and v is not 0), which `premaster` has
+    /// refused already; `from_padded` checks anyway.
+    fn premaster_with_u(&self, a_pub: &BoxedUint, u: &[u8; 20]) -> Result<PremasterSecret, Error> {
         let group = self.group;
         let u = BoxedUint::from_be_slice_truncated(u, group.bits());
         let v_u = Zeroizing::new(group.pow(&self.v, &u, HASH_BITS));
@@ -499,9 +512,11 @@ mod tests {
 
     #[test]
     fn premaster_strips_leading_zeros() {
-        assert_eq!(PremasterSecret::from_padded(&[0, 0, 1, 0, 2]).as_bytes(), &[1, 0, 2]);
-        assert_eq!(PremasterSecret::from_padded(&[7, 0]).as_bytes(), &[7, 0]);
-        assert_eq!(PremasterSecret::from_padded(&[0, 0]).as_bytes(), &[] as &[u8]);
+        let encode = |padded: &[u8]| PremasterSecret::from_padded(padded).map(|p| p.0.clone());
+        assert_eq!(encode(&[0, 0, 1, 0, 2]), Ok(vec![1, 0, 2]));
+        assert_eq!(encode(&[7, 0]), Ok(vec![7, 0]));
+        assert_eq!(encode(&[0, 0, 0, 1]), Ok(vec![1]));
+        assert_eq!(encode(&[0, 0]), Err(Error::ZeroSharedSecret), "S = 0 is refused");
     }
 
     #[test]

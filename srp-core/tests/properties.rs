@@ -268,6 +268,44 @@ fn client_rejects_bad_b() {
     }
 }
 
+/// B = k*v mod N: what a malicious server that knows the verifier sends to make the client's
+/// base B - k*g^x zero, and so S = 0 whatever a and u are.
+fn b_forcing_zero_premaster(id: GroupId, verifier: &Verifier) -> Vec<u8> {
+    use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
+    use crypto_bigint::{BoxedUint, Odd};
+    let group = id.group();
+    let n = BoxedUint::from_be_slice_vartime(group.n_bytes());
+    let params = BoxedMontyParams::new_vartime(Odd::new(n).expect("N is odd"));
+    let to_monty = |bytes: &[u8]| {
+        BoxedMontyForm::new(BoxedUint::from_be_slice_truncated(bytes, id.bits()), &params)
+    };
+    let k_v = to_monty(&group.k_bytes()).mul(&to_monty(&verifier.to_bytes())).retrieve();
+    let bytes = k_v.to_be_bytes();
+    let first = bytes.iter().position(|&b| b != 0).expect("k*v is not 0 mod a prime N");
+    bytes[first..].to_vec()
+}
+
+#[test]
+fn client_rejects_b_that_forces_a_zero_premaster() {
+    for id in GroupId::ALL {
+        let bits = id.bits();
+        let (username, salt, _) = fixture(id);
+        let verifier = Verifier::compute(id.group(), &username, b"password", &salt);
+        let b_pub = b_forcing_zero_premaster(id, &verifier);
+        let result = client_exchange_with_private_key(
+            id.group(),
+            &username,
+            b"password",
+            &salt,
+            &b_pub,
+            &[0x24; PRIVATE_KEY_LEN],
+        );
+        let error = result.map(drop).expect_err("B = k*v is rejected");
+        assert_eq!(error, Error::ZeroSharedSecret, "client's error for B = k*v in group {bits}");
+        assert_eq!(error.alert(), Alert::IllegalParameter, "alert for B = k*v in group {bits}");
+    }
+}
+
 #[test]
 fn server_rejects_bad_a() {
     for id in GroupId::ALL {

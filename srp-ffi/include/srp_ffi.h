@@ -125,6 +125,12 @@ enum srp_result
    */
   SRP_RESULT_RNG = 9124,
   /**
+   * The shared secret S came out 0: on the client, the server sent B = k*v, which only
+   * someone who knows the verifier can make, and whose premaster secret anyone could
+   * compute (alert `illegal_parameter`, as for a bad B).
+   */
+  SRP_RESULT_ZERO_SHARED_SECRET = 9125,
+  /**
    * A verifier file could not be read (alert `internal_error`).
    */
   SRP_RESULT_VERIFIER_FILE_IO = 9130,

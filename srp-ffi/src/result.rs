@@ -175,6 +175,10 @@ result_table! {
         SRP_RESULT_UNKNOWN_USER = 9123 => UnknownUser,
         /// The system random number generator failed (alert `internal_error`).
         SRP_RESULT_RNG = 9124 => Rng,
+        /// The shared secret S came out 0: on the client, the server sent B = k*v, which only
+        /// someone who knows the verifier can make, and whose premaster secret anyone could
+        /// compute (alert `illegal_parameter`, as for a bad B).
+        SRP_RESULT_ZERO_SHARED_SECRET = 9125 => ZeroSharedSecret,
     }
 
     file {
@@ -236,6 +240,7 @@ mod tests {
             (9122, "SRP_RESULT_SEED_TOO_SHORT", 80),
             (9123, "SRP_RESULT_UNKNOWN_USER", 115),
             (9124, "SRP_RESULT_RNG", 80),
+            (9125, "SRP_RESULT_ZERO_SHARED_SECRET", 47),
             (9130, "SRP_RESULT_VERIFIER_FILE_IO", 80),
             (9131, "SRP_RESULT_VERIFIER_FILE_INVALID", 80),
         ];
@@ -248,7 +253,7 @@ mod tests {
             assert_eq!(c_name.to_str(), Ok(name), "srp_result_name({value})");
             assert_eq!(srp_result_alert(value), alert, "srp_result_alert({value})");
         }
-        for value in [1, 9100, 9105, 9109, 9125, 9129, 9132, u32::MAX] {
+        for value in [1, 9100, 9105, 9109, 9126, 9129, 9132, u32::MAX] {
             assert_eq!(srp_result::from_u32(value), None, "from_u32({value})");
             // SAFETY: as above.
             let c_name = unsafe { CStr::from_ptr(srp_result_name(value)) };
@@ -263,6 +268,7 @@ mod tests {
             Error::UnknownGroup,
             Error::GroupTooSmall { bits: 1024, min_bits: 2048 },
             Error::PublicValueZeroModN,
+            Error::ZeroSharedSecret,
             Error::UsernameContainsNul,
             Error::UnknownUser,
             Error::Rng,
