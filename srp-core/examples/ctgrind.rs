@@ -3,6 +3,10 @@
 //! everything derived from them are marked undefined. Memcheck then reports every branch and
 //! memory index that depends on a secret; the run must report none.
 //!
+//! Per group: enrolment, a handshake with the right and a wrong password, a fake user's
+//! handshake, a password check, and stored verifiers read from bytes that are secret from the
+//! start (what `srp_verifier_record_new` does for every handshake in NSS's callback mode).
+//!
 //! `ctgrind leaky` instead runs a deliberately variable-time exponentiation on a secret, which
 //! memcheck must report: it shows that the check can fail.
 //!
@@ -18,7 +22,8 @@ use crypto_bigint::BoxedUint;
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use srp_core::backend::Backend;
 use srp_core::{
-    Group, GroupId, Salt, Server, Username, VerifierRecord, client_exchange, compute_x, ct,
+    Group, GroupId, Salt, Server, Username, Verifier, VerifierRecord, client_exchange, compute_x,
+    ct,
 };
 use srp_verifier_files::FakeUsers;
 
@@ -101,7 +106,34 @@ fn exchange(group: &'static Group) {
     server.premaster(&client.public_key).expect("fake user's premaster");
 
     assert!(record.check_password(&user, &password));
-    println!("ctgrind: {} bits: exchange, wrong password, fake user, password check", group.bits());
+    stored_verifiers(group);
+    println!(
+        "ctgrind: {} bits: exchange, wrong password, fake user, password check, stored verifiers",
+        group.bits()
+    );
+}
+
+/// What `srp_verifier_record_new` does for NSS on every handshake in callback mode: a verifier
+/// the application stored, as big-endian bytes (secret from the first byte), checked for the
+/// range [1, N) and made into a record. Also with leading zero bytes and with the bytes of a
+/// value that is out of range, where only the verdict may be public.
+fn stored_verifiers(group: &'static Group) {
+    // Any value in [1, N) is a verifier; this one starts below N's top byte.
+    let v: Vec<u8> = (0..group.n_len()).map(|i| (i * 37 + 11) as u8 & 0x7f).collect();
+    let mut padded = vec![0u8; 3];
+    padded.extend_from_slice(&v);
+    let n = group.n_bytes().to_vec();
+    for (bytes, valid) in [(v.clone(), true), (padded, true), (n, false), (vec![0; 5], false)] {
+        ct::secret(&bytes);
+        let parsed = Verifier::from_bytes(group, &bytes);
+        assert_eq!(parsed.is_ok(), valid);
+        if let Ok(parsed) = parsed {
+            // Written back as a verifier file stores it (its length is public there).
+            assert_eq!(parsed.to_bytes().len(), v.len());
+            let server = Server::new(&parsed).expect("server from a stored verifier");
+            let _ = server.public_key();
+        }
+    }
 }
 
 /// A square-and-multiply exponentiation that branches on the secret exponent's bits: the

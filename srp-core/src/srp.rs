@@ -116,22 +116,23 @@ impl fmt::Debug for Verifier {
 }
 
 impl Verifier {
-    /// Reads a verifier stored as a big-endian integer: it must be in [1, N).
+    /// Reads a verifier stored as a big-endian integer (any number of leading zero bytes): it
+    /// must be in [1, N).
+    ///
+    /// Constant time in the bytes (NSS builds a record this way on every handshake in callback
+    /// mode): only their number is public, and the verdict, valid or not, is declassified.
     pub fn from_bytes(group: &'static Group, bytes: &[u8]) -> Result<Self, Error> {
-        if strip_leading_zeros(bytes).len() > group.n_len() {
-            return Err(Error::InvalidVerifier);
-        }
-        let v = Zeroizing::new(BoxedUint::from_be_slice_truncated(
-            strip_leading_zeros(bytes),
-            group.bits(),
-        ));
-        // A stored verifier is checked once, when it is loaded; that its value is in range is
-        // no secret.
-        let in_range = bool::from(!v.is_zero()) && v.cmp_vartime(&group.n).is_lt();
-        if !in_range {
-            return Err(Error::InvalidVerifier);
-        }
+        use crypto_bigint::{Choice, CtLt};
+        // Bytes before the last n_len must all be zero: OR-ed together, not searched.
+        let (excess, value) = bytes.split_at(bytes.len().saturating_sub(group.n_len()));
+        let excess = excess.iter().fold(0u8, |acc, &byte| acc | byte);
+        let v = Zeroizing::new(BoxedUint::from_be_slice_truncated(value, group.bits()));
         ct::secret_uint(&v);
+        let valid =
+            Choice::from_u8_eq(excess, 0) & v.is_zero().not() & CtLt::ct_lt(&*v, &group.n);
+        if !ct::declassify_bool(valid.to_bool()) {
+            return Err(Error::InvalidVerifier);
+        }
         Ok(Self { group, v })
     }
 
@@ -168,10 +169,12 @@ impl Verifier {
         self.group
     }
 
-    /// v as a big-endian integer without leading zeros, as verifier files store it.
+    /// v as a big-endian integer without leading zeros, as verifier files store it. How many
+    /// zero bytes are dropped is found in constant time and then declassified: the length of
+    /// the result shows it, as the files that store it do.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let padded = Zeroizing::new(self.group.pad(&self.v));
-        Zeroizing::new(strip_leading_zeros(&padded).to_vec())
+        Zeroizing::new(padded[leading_zero_bytes(&padded)..].to_vec())
     }
 
     /// Whether `other` holds the same verifier, compared in constant time.
@@ -240,19 +243,27 @@ impl PremasterSecret {
     /// the count of zeros being the whole length, so the check adds nothing to what the count
     /// already declassifies.
     fn from_padded(padded: &[u8]) -> Result<Self, Error> {
-        let mut zeros = 0usize;
-        let mut still_zero = 1usize;
-        for &byte in padded {
-            // 1 while every byte so far has been 0, in constant time.
-            still_zero &= usize::from(byte == 0) & 1;
-            zeros += still_zero;
-        }
-        let zeros = ct::declassify_usize(zeros);
+        let zeros = leading_zero_bytes(padded);
         if zeros == padded.len() {
             return Err(Error::ZeroSharedSecret);
         }
         Ok(Self(padded[zeros..].to_vec()))
     }
+}
+
+/// The number of leading zero bytes of a secret big-endian value, counted in constant time and
+/// declassified: callers use it only where the protocol or the storage format shows it (the
+/// premaster secret's length, a stored verifier's length).
+fn leading_zero_bytes(padded: &[u8]) -> usize {
+    use subtle::ConstantTimeEq;
+    let mut zeros = 0usize;
+    let mut still_zero = subtle::Choice::from(1);
+    for &byte in padded {
+        // Set while every byte so far has been 0.
+        still_zero &= byte.ct_eq(&0);
+        zeros += usize::from(still_zero.unwrap_u8());
+    }
+    ct::declassify_usize(zeros)
 }
 
 impl fmt::Debug for PremasterSecret {
@@ -517,6 +528,39 @@ mod tests {
         assert_eq!(encode(&[7, 0]), Ok(vec![7, 0]));
         assert_eq!(encode(&[0, 0, 0, 1]), Ok(vec![1]));
         assert_eq!(encode(&[0, 0]), Err(Error::ZeroSharedSecret), "S = 0 is refused");
+    }
+
+    #[test]
+    fn stored_verifier_range() {
+        for id in GroupId::ALL {
+            let group = id.group();
+            let n = group.n_bytes();
+            let mut n_minus_1 = n.to_vec();
+            *n_minus_1.last_mut().expect("N is not empty") -= 1;
+            let mut padded_one = vec![0u8; n.len() + 5];
+            *padded_one.last_mut().expect("not empty") = 1;
+            let mut long_one = padded_one.clone();
+            long_one[0] = 1;
+            let cases: [(&str, Vec<u8>, bool); 8] = [
+                ("1", vec![1], true),
+                ("N - 1", n_minus_1.clone(), true),
+                ("N - 1 with leading zeros", [&[0u8; 3][..], &n_minus_1].concat(), true),
+                ("1 padded to |N| + 5", padded_one, true),
+                ("0 (empty)", vec![], false),
+                ("0 (padded)", vec![0; n.len()], false),
+                ("N", n.to_vec(), false),
+                ("a non-zero byte beyond |N|", long_one, false),
+            ];
+            for (what, bytes, valid) in cases {
+                let parsed = Verifier::from_bytes(group, &bytes);
+                assert_eq!(parsed.is_ok(), valid, "{what} in group {}", id.bits());
+                if let Ok(v) = parsed {
+                    assert_eq!(v.to_bytes().as_slice(), strip_leading_zeros(&bytes), "{what}");
+                } else {
+                    assert_eq!(parsed.map(drop), Err(Error::InvalidVerifier), "{what}");
+                }
+            }
+        }
     }
 
     #[test]
