@@ -9,6 +9,7 @@
 //!   the premaster secret.
 //! - [`Server`]: B from a [`Verifier`] before A is known, then the premaster secret from A.
 //! - [`VerifierRecord`]: what a server stores for one user (salt and verifier).
+//! - [`secret_hash`]: SHA-1 and HMAC-SHA1 for secret input, wiped on drop.
 //!
 //! Every [`Error`] names the TLS alert it becomes.
 
@@ -19,6 +20,7 @@ mod arith;
 pub mod ct;
 mod error;
 mod group;
+pub mod secret_hash;
 mod srp;
 
 /// Choosing the exponentiation backend instead of the CPU's choice: only with the

@@ -21,7 +21,7 @@ use sha1::{Digest, Sha1};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::group::{Group, strip_leading_zeros};
-use crate::{Error, ct};
+use crate::{Error, ct, secret_hash};
 
 /// Size of the private exponents a and b in bytes (RFC 5054 section 2.5.3 asks for at least
 /// 256 bits).
@@ -128,8 +128,7 @@ impl Verifier {
         let excess = excess.iter().fold(0u8, |acc, &byte| acc | byte);
         let v = Zeroizing::new(BoxedUint::from_be_slice_truncated(value, group.bits()));
         ct::secret_uint(&v);
-        let valid =
-            Choice::from_u8_eq(excess, 0) & v.is_zero().not() & CtLt::ct_lt(&*v, &group.n);
+        let valid = Choice::from_u8_eq(excess, 0) & v.is_zero().not() & CtLt::ct_lt(&*v, &group.n);
         if !ct::declassify_bool(valid.to_bool()) {
             return Err(Error::InvalidVerifier);
         }
@@ -160,8 +159,9 @@ impl Verifier {
         salt: &Salt,
     ) -> Self {
         let x = x_uint(group, &compute_x(username, password, salt));
-        let v = Zeroizing::new(group.pow_g(&x, HASH_BITS).retrieve());
-        Self { group, v }
+        // v in Montgomery form is as secret as v: wiped too.
+        let v_monty = Zeroizing::new(group.pow_g(&x, HASH_BITS));
+        Self { group, v: Zeroizing::new(v_monty.retrieve()) }
     }
 
     /// The group this verifier belongs to.
@@ -273,16 +273,20 @@ impl fmt::Debug for PremasterSecret {
 }
 
 /// x = H(s | H(I | ":" | P)) (RFC 5054 section 2.4), big-endian, 20 bytes. Secret.
+///
+/// Both hashes absorb secrets (the password, then H(I | ":" | P)), so they run on
+/// [`secret_hash::Sha1`], whose state is wiped when it is dropped.
 pub fn compute_x(username: &Username, password: &[u8], salt: &Salt) -> Zeroizing<[u8; 20]> {
     ct::secret(password);
-    let mut inner = Sha1::new();
+    let mut inner = secret_hash::Sha1::new();
     inner.update(username.as_bytes());
     inner.update(b":");
     inner.update(password);
-    let inner = Zeroizing::new(<[u8; 20]>::from(inner.finalize()));
-    Zeroizing::new(
-        Sha1::new().chain_update(salt.as_bytes()).chain_update(&inner[..]).finalize().into(),
-    )
+    let inner = inner.finalize();
+    let mut outer = secret_hash::Sha1::new();
+    outer.update(salt.as_bytes());
+    outer.update(&inner[..]);
+    outer.finalize()
 }
 
 /// x as an integer at the group's precision.
@@ -403,8 +407,10 @@ fn client_premaster(
         ))
     };
     let u = BoxedUint::from_be_slice_truncated(u, CLIENT_EXPONENT_PRECISION);
-    let exponent = Zeroizing::new(u.wrapping_mul(&*widen(x)).wrapping_add(&*widen(a)));
-    let s = Zeroizing::new(group.pow(&base, &exponent, CLIENT_EXPONENT_BITS).retrieve());
+    let u_x = Zeroizing::new(u.wrapping_mul(&*widen(x)));
+    let exponent = Zeroizing::new(u_x.wrapping_add(&*widen(a)));
+    let s_monty = Zeroizing::new(group.pow(&base, &exponent, CLIENT_EXPONENT_BITS));
+    let s = Zeroizing::new(s_monty.retrieve());
     PremasterSecret::from_padded(&Zeroizing::new(group.pad(&s)))
 }
 
@@ -503,7 +509,8 @@ impl Server {
         let v_u = Zeroizing::new(group.pow(&self.v, &u, HASH_BITS));
         let a = BoxedMontyForm::new(a_pub.clone(), &group.params);
         let base = Zeroizing::new(a.mul(&v_u));
-        let s = Zeroizing::new(group.pow(&base, &self.b, PRIVATE_KEY_BITS).retrieve());
+        let s_monty = Zeroizing::new(group.pow(&base, &self.b, PRIVATE_KEY_BITS));
+        let s = Zeroizing::new(s_monty.retrieve());
         PremasterSecret::from_padded(&Zeroizing::new(group.pad(&s)))
     }
 }

@@ -20,6 +20,7 @@
 //! encoding exactly.
 
 use core::fmt;
+use zeroize::Zeroizing;
 
 /// The SRP base64 alphabet.
 pub const ALPHABET: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz./";
@@ -77,15 +78,18 @@ fn digit_value(byte: u8) -> Option<u8> {
     })
 }
 
-/// The 6-bit values of every character, or the first character outside the alphabet.
-fn digits(text: &[u8]) -> Result<Vec<u8>, B64Error> {
+/// The 6-bit values of every character, or the first character outside the alphabet. The
+/// digits of a verifier are as secret as the verifier: they are wiped when dropped, and the
+/// buffer is never grown (a grown buffer leaves its old copy behind).
+fn digits(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, B64Error> {
     if text.is_empty() {
         return Err(B64Error::Empty);
     }
-    text.iter()
-        .enumerate()
-        .map(|(position, &byte)| digit_value(byte).ok_or(B64Error::InvalidChar { byte, position }))
-        .collect()
+    let mut digits = Zeroizing::new(Vec::with_capacity(text.len()));
+    for (position, &byte) in text.iter().enumerate() {
+        digits.push(digit_value(byte).ok_or(B64Error::InvalidChar { byte, position })?);
+    }
+    Ok(digits)
 }
 
 /// Packs groups of 4 digits into 3 bytes each (`digits.len()` is a multiple of 4).
@@ -119,7 +123,8 @@ pub fn decode_openssl(text: &[u8]) -> Result<Vec<u8>, B64Error> {
     if pad > 0 && digits[0] >> (6 - 2 * pad) != 0 {
         return Err(B64Error::DroppedBits);
     }
-    let mut padded = vec![0u8; pad];
+    let mut padded = Zeroizing::new(Vec::with_capacity(pad + digits.len()));
+    padded.resize(pad, 0);
     padded.extend_from_slice(&digits);
     let mut out = Vec::with_capacity(padded.len() / 4 * 3);
     pack_blocks(&padded, &mut out);
@@ -128,13 +133,17 @@ pub fn decode_openssl(text: &[u8]) -> Result<Vec<u8>, B64Error> {
 }
 
 /// Encodes as OpenSSL 3's `t_tob64` does: pads to whole bytes, keeps leading zero bytes.
+///
+/// The intermediate copies (of a verifier, when that is what is encoded) are wiped; the result
+/// is the caller's to wipe.
 pub fn encode_openssl(bytes: &[u8]) -> String {
     let lead = (3 - bytes.len() % 3) % 3;
-    let mut padded = vec![0u8; lead];
+    let mut padded = Zeroizing::new(Vec::with_capacity(lead + bytes.len()));
+    padded.resize(lead, 0);
     padded.extend_from_slice(bytes);
-    let mut out = String::with_capacity(padded.len() / 3 * 4);
+    let mut out = Zeroizing::new(String::with_capacity(padded.len() / 3 * 4));
     encode_blocks(&padded, &mut out);
-    out.split_off(lead)
+    out[lead..].to_owned()
 }
 
 /// Decodes as GnuTLS's `_gnutls_sbase64_decode` does, but rejecting characters outside the

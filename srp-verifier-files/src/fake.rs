@@ -4,10 +4,9 @@
 
 use core::fmt;
 
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
 use zeroize::Zeroizing;
 
+use srp_core::secret_hash::HmacSha1;
 use srp_core::{Error, Group, Salt, Username, Verifier, VerifierRecord, ct};
 
 /// The shortest seed accepted.
@@ -25,7 +24,8 @@ pub const MIN_SEED_LEN: usize = 16;
 /// never sent: B = k*v + g^b hides it, so it need not be g^x of anything, and deriving it costs
 /// a few HMACs rather than an exponentiation, keeping a fake user's timing that of a real one.
 pub struct FakeUsers {
-    seed: Zeroizing<Vec<u8>>,
+    /// HMAC-SHA1 keyed with the seed (its states are wiped on drop; the seed is not kept).
+    mac: HmacSha1,
     group: &'static Group,
     salt_len: usize,
 }
@@ -51,7 +51,7 @@ impl FakeUsers {
         }
         let seed = Zeroizing::new(seed.to_vec());
         ct::secret(&seed);
-        Ok(Self { seed, group, salt_len })
+        Ok(Self { mac: HmacSha1::new(&seed), group, salt_len })
     }
 
     /// Fake users with a fresh random 32-byte seed (see the caveat on [`FakeUsers`]).
@@ -87,14 +87,13 @@ impl FakeUsers {
         let mut out = Zeroizing::new(Vec::with_capacity(len + 20));
         let mut counter: u32 = 0;
         while out.len() < len {
-            let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(&self.seed)
-                .expect("HMAC takes keys of any length");
+            let mut mac = self.mac.clone();
             mac.update(label);
             if counter > 0 {
                 mac.update(&counter.to_be_bytes());
             }
             mac.update(username.as_bytes());
-            out.extend_from_slice(&mac.finalize().into_bytes());
+            out.extend_from_slice(&mac.finalize()[..]);
             counter += 1;
         }
         out.truncate(len);

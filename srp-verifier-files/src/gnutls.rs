@@ -4,12 +4,14 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use srp_core::{Group, Salt, Username, Verifier, VerifierRecord};
+use zeroize::Zeroizing;
 
 use crate::b64::{decode_gnutls, encode_gnutls, encode_gnutls_lossless};
 use crate::{Entry, Error, ErrorKind, Field, GroupDef, VerifierDb, bit_len, check_username, lines};
 
-fn decode(field: Field, text: &[u8]) -> Result<Vec<u8>, ErrorKind> {
-    decode_gnutls(text).map_err(|problem| ErrorKind::Base64 { field, problem })
+/// Decodes a value; wiped when dropped (a verifier is secret).
+fn decode(field: Field, text: &[u8]) -> Result<Zeroizing<Vec<u8>>, ErrorKind> {
+    decode_gnutls(text).map(Zeroizing::new).map_err(|problem| ErrorKind::Base64 { field, problem })
 }
 
 /// A line number and the line's fields.
@@ -130,13 +132,20 @@ pub(super) fn unrepresentable(username: &Username) -> Option<&'static str> {
 }
 
 /// `tpasswd` lines as `srptool` writes them; the verifier in GnuTLS's exact encoding (which
-/// `srptool --verify` compares as a string).
-pub(super) fn serialize(entries: &[Entry]) -> Vec<u8> {
-    let mut out = Vec::new();
+/// `srptool --verify` compares as a string). Sized up front, never grown, wiped when dropped
+/// (see `openssl::serialize`).
+pub(super) fn serialize(entries: &[Entry]) -> Zeroizing<Vec<u8>> {
+    let value = srp_core::MAX_N_LEN.div_ceil(3) * 4;
+    let capacity = entries
+        .iter()
+        .map(|e| 2 * value + e.username.as_bytes().len() + e.group_id.len() + 4)
+        .sum::<usize>();
+    let mut out = Zeroizing::new(Vec::with_capacity(capacity));
     for entry in entries {
         out.extend_from_slice(entry.username.as_bytes());
         out.push(b':');
-        out.extend_from_slice(encode_gnutls(&entry.record.verifier.to_bytes()).as_bytes());
+        let verifier = Zeroizing::new(encode_gnutls(&entry.record.verifier.to_bytes()));
+        out.extend_from_slice(verifier.as_bytes());
         out.push(b':');
         out.extend_from_slice(encode_gnutls_lossless(entry.record.salt.as_bytes()).as_bytes());
         out.push(b':');

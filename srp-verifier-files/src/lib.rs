@@ -41,6 +41,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use srp_core::{DEFAULT_SALT_LEN, Group, GroupId, Username, VerifierRecord};
+use zeroize::Zeroizing;
 
 pub use atomic::write_atomic;
 pub use b64::B64Error;
@@ -265,7 +266,7 @@ impl VerifierDb {
     /// Reads a verifier file. `format` `None` tells it from the content (an error for an empty
     /// file). For GnuTLS, `conf` names the group file, by default `path` + `.conf`.
     pub fn load(path: &Path, format: Option<Format>, conf: Option<&Path>) -> Result<Self, Error> {
-        let content = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let content = read_file(path)?;
         let format = match format {
             Some(format) => format,
             None => Format::detect(&content)
@@ -275,7 +276,7 @@ impl VerifierDb {
             Format::OpenSsl => Self::parse_openssl(path, &content),
             Format::GnuTls => {
                 let conf_path = conf.map_or_else(|| default_conf_path(path), Path::to_path_buf);
-                let conf = std::fs::read(&conf_path).map_err(|e| Error::io(&conf_path, e))?;
+                let conf = read_file(&conf_path)?;
                 Self::parse_gnutls(path, &content, &conf_path, &conf)
             }
         }
@@ -415,8 +416,9 @@ impl VerifierDb {
         Ok(())
     }
 
-    /// The main file's content: the OpenSSL `srpvfile` or the GnuTLS `tpasswd`.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// The main file's content: the OpenSSL `srpvfile` or the GnuTLS `tpasswd`. It holds every
+    /// verifier, so it is wiped when dropped (and built without ever growing its buffer).
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         match self.format {
             Format::OpenSsl => openssl::serialize(&self.groups, &self.entries),
             Format::GnuTls => gnutls::serialize(&self.entries),
@@ -486,6 +488,19 @@ impl VerifierDb {
         self.groups.push(GroupDef { id: id.clone(), group, line: None });
         id
     }
+}
+
+/// Reads a whole file into a buffer that is wiped when dropped: verifier files are secret (a
+/// verifier allows an offline search for the password). The buffer is sized from the file's
+/// length so that reading does not grow it, which would leave a copy behind.
+fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, Error> {
+    use std::io::Read;
+    let io = |e| Error::io(path, e);
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    let mut content = Zeroizing::new(Vec::with_capacity(usize::try_from(len).unwrap_or(0)));
+    file.read_to_end(&mut content).map_err(io)?;
+    Ok(content)
 }
 
 /// The value that occurs most often (the smallest of those tied), if any.

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::b64::{decode_openssl, encode_openssl};
 use srp_core::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
+use zeroize::Zeroizing;
 
 use crate::{
     Entry, Error, ErrorKind, Field, GroupDef, VerifierDb, bit_len, check_username, lines,
@@ -14,11 +15,16 @@ use crate::{
 /// TXT_DB's field count for SRP files (`DB_NUMBER`).
 const FIELDS: usize = 6;
 
+/// A field's bytes: a copy of part of a secret file, wiped when dropped.
+type FieldBytes = Zeroizing<Vec<u8>>;
+
 /// Splits a line into fields as `TXT_DB_read` does: a tab separates fields unless it follows a
-/// backslash, in which case the backslash is dropped and the tab kept.
-fn split_fields(line: &[u8]) -> Vec<Vec<u8>> {
+/// backslash, in which case the backslash is dropped and the tab kept. Each field's buffer has
+/// room for the whole line, so none is ever grown (which would leave a copy behind).
+fn split_fields(line: &[u8]) -> Vec<FieldBytes> {
+    let new_field = || Zeroizing::new(Vec::with_capacity(line.len()));
     let mut fields = Vec::new();
-    let mut field = Vec::new();
+    let mut field = new_field();
     let mut escaped = false;
     for &byte in line {
         if byte == b'\t' {
@@ -27,7 +33,7 @@ fn split_fields(line: &[u8]) -> Vec<Vec<u8>> {
                 field.push(b'\t');
                 escaped = false;
             } else {
-                fields.push(std::mem::take(&mut field));
+                fields.push(std::mem::replace(&mut field, new_field()));
             }
             continue;
         }
@@ -38,8 +44,9 @@ fn split_fields(line: &[u8]) -> Vec<Vec<u8>> {
     fields
 }
 
-fn decode(field: Field, text: &[u8]) -> Result<Vec<u8>, ErrorKind> {
-    decode_openssl(text).map_err(|problem| ErrorKind::Base64 { field, problem })
+/// Decodes a value; wiped when dropped (a verifier is secret).
+fn decode(field: Field, text: &[u8]) -> Result<Zeroizing<Vec<u8>>, ErrorKind> {
+    decode_openssl(text).map(Zeroizing::new).map_err(|problem| ErrorKind::Base64 { field, problem })
 }
 
 fn builtin(id: &[u8]) -> Option<GroupId> {
@@ -51,7 +58,7 @@ fn builtin(id: &[u8]) -> Option<GroupId> {
 pub(super) fn parse(path: &Path, content: &[u8]) -> Result<VerifierDb, Error> {
     struct Row {
         line: usize,
-        fields: Vec<Vec<u8>>,
+        fields: Vec<FieldBytes>,
     }
     let mut rows = Vec::new();
     for (line, raw, terminated) in lines(content) {
@@ -79,7 +86,7 @@ pub(super) fn parse(path: &Path, content: &[u8]) -> Result<VerifierDb, Error> {
     // Group lines first: OpenSSL resolves a user's group among the `I` lines read so far, so
     // knowing all of them lets an error say that a definition comes too late.
     let mut groups: Vec<GroupDef> = Vec::new();
-    for row in rows.iter().filter(|r| r.fields[0] == b"I") {
+    for row in rows.iter().filter(|r| r.fields[0].as_slice() == b"I") {
         let err = |kind| Error::at(path, row.line, kind);
         let id_bytes = &row.fields[3];
         if id_bytes.is_empty() {
@@ -103,7 +110,7 @@ pub(super) fn parse(path: &Path, content: &[u8]) -> Result<VerifierDb, Error> {
 
     let mut entries: Vec<Entry> = Vec::new();
     let mut seen: HashMap<Username, usize> = HashMap::new();
-    for row in rows.iter().filter(|r| r.fields[0] != b"I") {
+    for row in rows.iter().filter(|r| r.fields[0].as_slice() != b"I") {
         let err = |kind| Error::at(path, row.line, kind);
         // Every row has exactly FIELDS fields (checked above).
         let [_, verifier, salt, user, group_id, info] = &row.fields[..] else {
@@ -127,7 +134,7 @@ pub(super) fn parse(path: &Path, content: &[u8]) -> Result<VerifierDb, Error> {
                              would skip this user",
                             def.line.unwrap_or(0)
                         )),
-                        None if group_id == b"*" => Some(
+                        None if group_id.as_slice() == b"*" => Some(
                             "`openssl srp -add -gn ID` writes \"*\" for a group from an I line; \
                              OpenSSL cannot load such a user: add it again with a built-in \
                              group"
@@ -155,8 +162,8 @@ pub(super) fn parse(path: &Path, content: &[u8]) -> Result<VerifierDb, Error> {
             username,
             record: VerifierRecord { salt, verifier },
             group_id: id,
-            revoked: row.fields[0] == b"R",
-            info: info.clone(),
+            revoked: row.fields[0].as_slice() == b"R",
+            info: info.to_vec(),
             line: Some(row.line),
         });
     }
@@ -197,9 +204,20 @@ fn push_field(out: &mut Vec<u8>, field: &[u8]) {
     }
 }
 
-/// Writes the groups' `I` lines first, then the users, as `TXT_DB_write` would.
-pub(super) fn serialize(groups: &[GroupDef], entries: &[Entry]) -> Vec<u8> {
-    let mut out = Vec::new();
+/// Writes the groups' `I` lines first, then the users, as `TXT_DB_write` would. The buffer is
+/// sized for the longest possible lines up front, so it never grows (and leaves no copy of a
+/// verifier behind), and it is wiped when dropped.
+pub(super) fn serialize(groups: &[GroupDef], entries: &[Entry]) -> Zeroizing<Vec<u8>> {
+    // Base64 of at most `MAX_N_LEN` bytes; fields escaped at worst to twice their length.
+    let value = srp_core::MAX_N_LEN.div_ceil(3) * 4;
+    let capacity = groups.iter().map(|def| 2 * value + 2 * def.id.len() + 8).sum::<usize>()
+        + entries
+            .iter()
+            .map(|e| {
+                2 * value + 2 * (e.username.as_bytes().len() + e.group_id.len() + e.info.len()) + 8
+            })
+            .sum::<usize>();
+    let mut out = Zeroizing::new(Vec::with_capacity(capacity));
     for def in groups {
         out.extend_from_slice(b"I\t");
         out.extend_from_slice(encode_openssl(def.group.n_bytes()).as_bytes());
@@ -211,7 +229,8 @@ pub(super) fn serialize(groups: &[GroupDef], entries: &[Entry]) -> Vec<u8> {
     }
     for entry in entries {
         out.extend_from_slice(if entry.revoked { b"R\t" } else { b"V\t" });
-        out.extend_from_slice(encode_openssl(&entry.record.verifier.to_bytes()).as_bytes());
+        let verifier = Zeroizing::new(encode_openssl(&entry.record.verifier.to_bytes()));
+        out.extend_from_slice(verifier.as_bytes());
         out.push(b'\t');
         out.extend_from_slice(encode_openssl(entry.record.salt.as_bytes()).as_bytes());
         out.push(b'\t');

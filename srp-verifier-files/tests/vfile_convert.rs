@@ -121,7 +121,7 @@ fn atomic_save() {
     db.add(user("a"), record).expect("add");
     db.save(&link, None).expect("save through the link");
     assert!(std::fs::symlink_metadata(&link).expect("stat").file_type().is_symlink());
-    assert_eq!(std::fs::read(&real).expect("read"), db.to_bytes());
+    assert_eq!(std::fs::read(&real).expect("read"), *db.to_bytes());
     assert_eq!(std::fs::metadata(&real).expect("stat").permissions().mode() & 0o7777, 0o640);
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .expect("list")

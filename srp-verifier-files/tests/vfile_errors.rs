@@ -285,7 +285,7 @@ fn openssl_comments_and_escaped_tabs() {
     let entry = db.entry(&user("a\tb")).expect("tab in the name");
     assert_eq!(entry.info(), b"info\twith tab");
     assert_eq!(entry.line(), Some(2));
-    assert_eq!(db.to_bytes(), text.trim_start_matches("# comment\n").as_bytes());
+    assert_eq!(db.to_bytes().as_slice(), text.trim_start_matches("# comment\n").as_bytes());
 }
 
 #[test]

@@ -83,7 +83,7 @@ fn srptool_made_files_in_every_group() {
         "srptool salts are 16 bytes"
     );
     // Converted back, every value comes out as srptool wrote it.
-    assert_eq!(db.to_bytes(), tool, "tpasswd written back identically");
+    assert_eq!(*db.to_bytes(), tool, "tpasswd written back identically");
     assert_eq!(db.conf_bytes().expect("conf"), std::fs::read(&conf).expect("read conf"));
     let index42 = db.entries().iter().filter(|e| e.group_id() == "42").count();
     assert_eq!(index42, 8);
@@ -111,7 +111,7 @@ fn srptool_leading_zeros() {
         }
         let db = VerifierDb::load(&file, None, Some(&conf)).expect("read");
         check_users(&db, &batch_users);
-        assert_eq!(db.to_bytes(), std::fs::read(&file).expect("read"), "written back identically");
+        assert_eq!(*db.to_bytes(), std::fs::read(&file).expect("read"), "written back identically");
         for entry in db.entries() {
             let name = String::from_utf8(entry.username().as_bytes().to_vec()).expect("ASCII");
             if entry.record().salt.as_bytes()[0] == 0 && zero_salt.is_none() {

@@ -244,7 +244,7 @@ fn openssl_custom_index_lines() {
             ("cora".into(), "pw-cora".into(), 2048),
         ],
     );
-    assert_eq!(db.to_bytes(), text.as_bytes(), "written back unchanged");
+    assert_eq!(db.to_bytes().as_slice(), text.as_bytes(), "written back unchanged");
     for (name, pw) in [("anna", "pw-anna"), ("bert", "pw-bert"), ("cora", "pw-cora")] {
         assert_eq!(vbase_verify(&file, name, pw), Some(Verdict::Matches), "{name}");
         assert_eq!(vbase_verify(&file, name, "wrong password"), Some(Verdict::DoesNotMatch));

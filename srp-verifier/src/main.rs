@@ -4,7 +4,6 @@
 //! Exit status: 0 on success; `check` exits 1 when the password does not match or the user is
 //! unknown; 2 on any error (bad arguments, unreadable or malformed files, ...).
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -208,7 +207,7 @@ fn add(
         );
     }
     let password = read_password(&format!("Password for {name}: "), stdin, true)?;
-    let record = VerifierRecord::generate(id.group(), &user, password.as_bytes())?;
+    let record = VerifierRecord::generate(id.group(), &user, &password)?;
     db.add(user, record)?;
     db.save(file, target.conf.as_deref())?;
     if bits < DEFAULT_MIN_BITS {
@@ -229,7 +228,7 @@ fn check(target: &FileArgs, name: &str, stdin: bool) -> Result<ExitCode> {
         eprintln!("user {name:?} is not in {}", target.file.display());
         return Ok(ExitCode::from(1));
     };
-    if record.check_password(&user, password.as_bytes()) {
+    if record.check_password(&user, &password) {
         eprintln!("password matches");
         Ok(ExitCode::SUCCESS)
     } else {
@@ -288,31 +287,65 @@ fn convert(
 }
 
 /// Reads a password: one line of standard input, or from the terminal without echo (twice
-/// when `confirm`, which must agree).
-fn read_password(prompt: &str, stdin: bool, confirm: bool) -> Result<Zeroizing<String>> {
+/// when `confirm`, which must agree). Its bytes are wiped when dropped.
+fn read_password(prompt: &str, stdin: bool, confirm: bool) -> Result<Zeroizing<Vec<u8>>> {
     let password = if stdin {
-        let mut line = Zeroizing::new(String::new());
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("cannot read the password from standard input")?;
-        let len = line.trim_end_matches(['\n', '\r']).len();
-        line.truncate(len);
-        line
+        read_password_line()?
     } else {
         let no_terminal =
             "cannot read the password from the terminal (use --password-stdin to pipe it)";
-        let first = Zeroizing::new(rpassword::prompt_password(prompt).context(no_terminal)?);
+        let mut first = Zeroizing::new(rpassword::prompt_password(prompt).context(no_terminal)?);
         if confirm {
             let again = Zeroizing::new(rpassword::prompt_password("Again: ").context(no_terminal)?);
             if *first != *again {
                 bail!("the passwords do not match");
             }
         }
-        first
+        // Moves the buffer, no copy.
+        Zeroizing::new(std::mem::take(&mut *first).into_bytes())
     };
     if password.is_empty() {
         bail!("the password is empty");
     }
+    Ok(password)
+}
+
+/// The longest first line of standard input taken as a password.
+const MAX_PASSWORD_LINE: usize = 4096;
+
+/// The first line of standard input, without its line end, as UTF-8 bytes.
+///
+/// Read unbuffered through a duplicate of the file descriptor: `std::io::stdin()` keeps what it
+/// reads in a process-wide buffer that is never wiped. The bytes go into one buffer of fixed
+/// size, which never moves (a grown buffer leaves its old copy behind) and is wiped on drop.
+fn read_password_line() -> Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    use std::os::fd::AsFd;
+    let cannot = "cannot read the password from standard input";
+    let fd = std::io::stdin().as_fd().try_clone_to_owned().context(cannot)?;
+    let mut input = std::fs::File::from(fd);
+    let mut buffer = Zeroizing::new(vec![0u8; MAX_PASSWORD_LINE + 1]);
+    let mut len = 0;
+    let line_len = loop {
+        if let Some(end) = buffer[..len].iter().position(|&b| b == b'\n') {
+            break end;
+        }
+        if len == buffer.len() {
+            bail!("the password line is longer than {MAX_PASSWORD_LINE} bytes");
+        }
+        match input.read(&mut buffer[len..]) {
+            Ok(0) => break len,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e).context(cannot),
+        }
+    };
+    let line = &buffer[..line_len];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if std::str::from_utf8(line).is_err() {
+        bail!("{cannot}: the password is not valid UTF-8");
+    }
+    let mut password = Zeroizing::new(Vec::with_capacity(line.len()));
+    password.extend_from_slice(line);
     Ok(password)
 }
