@@ -432,9 +432,11 @@ void srp_server_free(srp_server *server);
 /**
  * Loads an OpenSSL `srpvfile` or a GnuTLS `tpasswd` file (told apart by their content; for
  * GnuTLS the groups come from `path` + `.conf`). Every line is checked: groups must be RFC 5054
- * groups, verifiers in [1, N). On failure, when `message` is not NULL, a NUL-terminated
- * description naming the file, the line and the problem is written there (truncated to
- * `message_capacity`); the result is `SRP_RESULT_VERIFIER_FILE_IO` or
+ * groups, verifiers in [1, N). A file over 64 MiB is refused before it is read, and a line over
+ * 64 KiB is refused (no valid line comes near it), both as `SRP_RESULT_VERIFIER_FILE_INVALID`.
+ * The buffers that held the file are wiped. On failure, when `message` is not NULL, a
+ * NUL-terminated description naming the file, the line and the problem is written there
+ * (truncated to `message_capacity`); the result is `SRP_RESULT_VERIFIER_FILE_IO` or
  * `SRP_RESULT_VERIFIER_FILE_INVALID`.
  *
  * # Safety

@@ -36,6 +36,16 @@ impl fmt::Display for Field {
 pub enum ErrorKind {
     /// The file could not be read or written.
     Io(io::Error),
+    /// The file is larger than the limit for verifier files ([`crate::MAX_FILE_LEN`]).
+    FileTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The line is longer than the limit ([`crate::MAX_LINE_LEN`]).
+    LineTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The file's format could not be told from its content (it is empty, or its first line is
     /// neither an OpenSSL nor a GnuTLS line).
     UnknownFormat,
@@ -129,6 +139,15 @@ impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Io(e) => write!(f, "{e}"),
+            Self::FileTooLarge { limit } => write!(
+                f,
+                "file is larger than {} MiB, the limit for verifier files (they are read whole \
+                 into memory)",
+                limit >> 20
+            ),
+            Self::LineTooLong { limit } => {
+                write!(f, "line is longer than {} KiB; no valid line comes near that", limit >> 10)
+            }
             Self::UnknownFormat => f.write_str(
                 "cannot tell the format: expected OpenSSL srpvfile lines (`V<TAB>...`) or GnuTLS \
                  tpasswd lines (`user:verifier:salt:index`)",

@@ -7,7 +7,10 @@ use srp_core::{Group, Salt, Username, Verifier, VerifierRecord};
 use zeroize::Zeroizing;
 
 use crate::b64::{decode_gnutls, encode_gnutls, encode_gnutls_lossless};
-use crate::{Entry, Error, ErrorKind, Field, GroupDef, VerifierDb, bit_len, check_username, lines};
+use crate::{
+    Entry, Error, ErrorKind, Field, GroupDef, MAX_LINE_LEN, VerifierDb, bit_len, check_username,
+    lines,
+};
 
 /// Decodes a value; wiped when dropped (a verifier is secret).
 fn decode(field: Field, text: &[u8]) -> Result<Zeroizing<Vec<u8>>, ErrorKind> {
@@ -25,6 +28,9 @@ fn records<'a>(path: &Path, content: &'a [u8], fields: usize) -> Result<Vec<Reco
         let err = |kind| Error::at(path, line, kind);
         if raw.is_empty() {
             continue;
+        }
+        if raw.len() > MAX_LINE_LEN {
+            return Err(err(ErrorKind::LineTooLong { limit: MAX_LINE_LEN }));
         }
         if raw.contains(&0) {
             return Err(err(ErrorKind::NulByte));

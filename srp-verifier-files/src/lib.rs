@@ -48,6 +48,15 @@ pub use b64::B64Error;
 pub use error::{Error, ErrorKind, Field};
 pub use fake::{FakeUsers, MIN_SEED_LEN};
 
+/// The largest verifier file (and GnuTLS group file) read: 64 MiB. Files are read whole into
+/// memory; at about 700 bytes per 3072-bit user, this is some 90,000 users, far beyond what a
+/// device serves.
+pub const MAX_FILE_LEN: u64 = 64 * 1024 * 1024;
+
+/// The longest line accepted in a verifier file: 64 KiB. The longest valid line, an OpenSSL
+/// 8192-bit `I` line or user line, has under 2,000 bytes (plus OpenSSL's free-form info field).
+pub const MAX_LINE_LEN: usize = 64 * 1024;
+
 /// The two verifier-file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -493,13 +502,26 @@ impl VerifierDb {
 /// Reads a whole file into a buffer that is wiped when dropped: verifier files are secret (a
 /// verifier allows an offline search for the password). The buffer is sized from the file's
 /// length so that reading does not grow it, which would leave a copy behind.
+///
+/// A file over [`MAX_FILE_LEN`] is refused, before it is read when its size says so, else when
+/// reading passes the limit (a file that grows meanwhile, a pipe).
 fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, Error> {
     use std::io::Read;
     let io = |e| Error::io(path, e);
-    let mut file = std::fs::File::open(path).map_err(io)?;
+    let too_large =
+        || Error::new(Some(path), None, ErrorKind::FileTooLarge { limit: MAX_FILE_LEN });
+    let file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
-    let mut content = Zeroizing::new(Vec::with_capacity(usize::try_from(len).unwrap_or(0)));
-    file.read_to_end(&mut content).map_err(io)?;
+    if len > MAX_FILE_LEN {
+        return Err(too_large());
+    }
+    // At most MAX_FILE_LEN (64 MiB) fits in usize on the platforms this builds for.
+    let capacity = usize::try_from(len).unwrap_or(0);
+    let mut content = Zeroizing::new(Vec::with_capacity(capacity));
+    file.take(MAX_FILE_LEN + 1).read_to_end(&mut content).map_err(io)?;
+    if content.len() as u64 > MAX_FILE_LEN {
+        return Err(too_large());
+    }
     Ok(content)
 }
 

@@ -8,8 +8,8 @@ use srp_core::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
 use zeroize::Zeroizing;
 
 use crate::{
-    Entry, Error, ErrorKind, Field, GroupDef, VerifierDb, bit_len, check_username, lines,
-    strip_leading_zeros,
+    Entry, Error, ErrorKind, Field, GroupDef, MAX_LINE_LEN, VerifierDb, bit_len, check_username,
+    lines, strip_leading_zeros,
 };
 
 /// TXT_DB's field count for SRP files (`DB_NUMBER`).
@@ -63,6 +63,9 @@ pub(super) fn parse(path: &Path, content: &[u8]) -> Result<VerifierDb, Error> {
     let mut rows = Vec::new();
     for (line, raw, terminated) in lines(content) {
         let err = |kind| Error::at(path, line, kind);
+        if raw.len() > MAX_LINE_LEN {
+            return Err(err(ErrorKind::LineTooLong { limit: MAX_LINE_LEN }));
+        }
         if raw.contains(&0) {
             return Err(err(ErrorKind::NulByte));
         }

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use srp_core::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
-use srp_verifier_files::{B64Error, Error, ErrorKind, Field, Format, VerifierDb, b64};
+use srp_verifier_files::{
+    B64Error, Error, ErrorKind, Field, Format, MAX_FILE_LEN, MAX_LINE_LEN, VerifierDb, b64,
+};
 
 fn user(name: &str) -> Username {
     Username::new(name.as_bytes()).expect("valid test username")
@@ -460,4 +462,59 @@ fn hostile_input_never_panics() {
             let _ = b64::decode_gnutls(&bytes);
         }
     }
+}
+
+/// A verifier file is read whole into memory: anything over 64 MiB is refused before it is read,
+/// naming the file (issue 10). A sparse file makes the test cheap.
+#[test]
+fn oversized_file_is_refused_before_it_is_read() {
+    let dir = srp_test_support::temp_dir!("oversized");
+    let big = dir.join("srpvfile");
+    let file = std::fs::File::create(&big).expect("create");
+    file.set_len(MAX_FILE_LEN + 1).expect("a sparse 64 MiB + 1 file");
+    drop(file);
+    let err = VerifierDb::load(&big, Some(Format::OpenSsl), None).expect_err("too large");
+    assert!(matches!(err.kind(), ErrorKind::FileTooLarge { limit: MAX_FILE_LEN }), "{err}");
+    assert_eq!(err.path(), Some(big.as_path()));
+    let text = err.to_string();
+    assert!(text.contains("srpvfile: file is larger than 64 MiB"), "{text}");
+
+    // The same for a GnuTLS group file.
+    let tpasswd = dir.join("tpasswd");
+    std::fs::write(&tpasswd, t_line("a")).expect("write");
+    let conf = dir.join("tpasswd.conf");
+    let file = std::fs::File::create(&conf).expect("create");
+    file.set_len(MAX_FILE_LEN + 1).expect("a sparse 64 MiB + 1 file");
+    drop(file);
+    let err = VerifierDb::load(&tpasswd, Some(Format::GnuTls), None).expect_err("too large");
+    assert!(matches!(err.kind(), ErrorKind::FileTooLarge { .. }), "{err}");
+    assert_eq!(err.path(), Some(conf.as_path()));
+
+    // Exactly at the limit is read (and then rejected for what it holds: one long line).
+    let file = std::fs::File::create(&big).expect("create");
+    file.set_len(MAX_FILE_LEN).expect("a sparse 64 MiB file");
+    drop(file);
+    let err = VerifierDb::load(&big, Some(Format::OpenSsl), None).expect_err("one long line");
+    assert!(matches!(err.kind(), ErrorKind::LineTooLong { .. }), "{err}");
+}
+
+/// No valid line comes near 64 KiB (the longest, an 8192-bit `I` line, has about 1,400 bytes):
+/// a longer line is refused with its number instead of being split and decoded.
+#[test]
+fn overlong_line_is_refused() {
+    let long_info = "i".repeat(70_000);
+    let openssl =
+        format!("{}{}", v_line("a", "2048"), with_field(&v_line("b", "2048"), '\t', 5, &long_info));
+    let err = openssl_err(&openssl);
+    assert!(matches!(err.kind(), ErrorKind::LineTooLong { limit: MAX_LINE_LEN }), "{err}");
+    assert!(err.to_string().contains("srpvfile:2: line is longer than 64 KiB"), "{err}");
+    // Up to the limit is fine (OpenSSL's info field is free-form).
+    let info = "i".repeat(MAX_LINE_LEN - v_line("b", "2048").len());
+    let openssl = with_field(&v_line("b", "2048"), '\t', 5, &info);
+    assert!(openssl.len() - 1 <= MAX_LINE_LEN);
+    VerifierDb::parse_openssl(Path::new("srpvfile"), openssl.as_bytes())
+        .expect("a long info field");
+    let gnutls = format!("{}{}", t_line("a"), "b".repeat(70_000) + &t_line("c"));
+    let err = gnutls_err(&gnutls);
+    assert!(err.to_string().contains("tpasswd:2: line is longer than 64 KiB"), "{err}");
 }
