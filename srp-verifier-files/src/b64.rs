@@ -20,6 +20,8 @@
 //! encoding exactly.
 
 use core::fmt;
+
+use srp_core::ct;
 use zeroize::Zeroizing;
 
 /// The SRP base64 alphabet.
@@ -67,27 +69,73 @@ impl fmt::Display for B64Error {
 
 impl std::error::Error for B64Error {}
 
-fn digit_value(byte: u8) -> Option<u8> {
-    Some(match byte {
-        b'0'..=b'9' => byte - b'0',
-        b'A'..=b'Z' => byte - b'A' + 10,
-        b'a'..=b'z' => byte - b'a' + 36,
-        b'.' => 62,
-        b'/' => 63,
-        _ => return None,
-    })
+// Verifiers go through this module, so the mapping between digits and characters is
+// arithmetic rather than a table lookup or a `match`: no memory index and no branch depends on a
+// digit. Only verdicts (a character outside the alphabet, dropped bits) and lengths, which the
+// text itself shows, are declassified.
+
+/// 1 if `lo <= x <= hi`, else 0, without a branch (all values below 2^15).
+fn in_range(x: u8, lo: u8, hi: u8) -> u8 {
+    let (x, lo, hi) = (i32::from(x), i32::from(lo), i32::from(hi));
+    // Both differences are negative exactly when x is in the range. `black_box` keeps the
+    // compiler from turning the mask back into a comparison and a conditional move.
+    core::hint::black_box((((lo - 1 - x) & (x - hi - 1)) >> 31 & 1) as u8)
+}
+
+/// The character (ASCII) for a 6-bit value.
+fn digit_char(d: u8) -> u8 {
+    let d = d & 63;
+    // '0' + d, then the gaps before 'A' (7), before 'a' (6), and '.' and '/' below '0'.
+    let c =
+        i32::from(d) + 48 + 7 * i32::from(in_range(d, 10, 63)) + 6 * i32::from(in_range(d, 36, 63))
+            - 77 * i32::from(in_range(d, 62, 63));
+    c as u8
+}
+
+/// Text made of alphabet characters, as a `String`.
+fn ascii_string(text: &[u8]) -> String {
+    // Only `digit_char` output goes in, and the alphabet is ASCII.
+    String::from_utf8(text.to_vec()).expect("base64 digits are ASCII")
+}
+
+/// A character's 6-bit value and 1, or 0 and 0 for a character outside the alphabet.
+fn digit_value(byte: u8) -> (u8, u8) {
+    let digit = in_range(byte, b'0', b'9');
+    let upper = in_range(byte, b'A', b'Z');
+    let lower = in_range(byte, b'a', b'z');
+    let dot = in_range(byte, b'.', b'.');
+    let slash = in_range(byte, b'/', b'/');
+    let value = digit.wrapping_mul(byte.wrapping_sub(b'0'))
+        | upper.wrapping_mul(byte.wrapping_sub(b'A' - 10))
+        | lower.wrapping_mul(byte.wrapping_sub(b'a' - 36))
+        | dot.wrapping_mul(62)
+        | slash.wrapping_mul(63);
+    (value, digit | upper | lower | dot | slash)
 }
 
 /// The 6-bit values of every character, or the first character outside the alphabet. The
-/// digits of a verifier are as secret as the verifier: they are wiped when dropped, and the
-/// buffer is never grown (a grown buffer leaves its old copy behind).
+/// digits of a verifier are as secret as the verifier: they are wiped when dropped, the buffer
+/// is never grown (a grown buffer leaves its old copy behind), and they are found in constant
+/// time; only whether all characters are valid is declassified (and then, for an error, which).
 fn digits(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, B64Error> {
     if text.is_empty() {
         return Err(B64Error::Empty);
     }
     let mut digits = Zeroizing::new(Vec::with_capacity(text.len()));
-    for (position, &byte) in text.iter().enumerate() {
-        digits.push(digit_value(byte).ok_or(B64Error::InvalidChar { byte, position })?);
+    let mut all_valid = 1u8;
+    for &byte in text {
+        let (value, valid) = digit_value(byte);
+        digits.push(value);
+        all_valid &= valid;
+    }
+    if !ct::declassify_bool(all_valid == 1) {
+        // The file is malformed; the error names the character, as every parse error does.
+        let (position, &byte) = text
+            .iter()
+            .enumerate()
+            .find(|&(_, &byte)| digit_value(byte).1 == 0)
+            .expect("some character is invalid");
+        return Err(B64Error::InvalidChar { byte, position });
     }
     Ok(digits)
 }
@@ -101,11 +149,11 @@ fn pack_blocks(digits: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Encodes full 3-byte groups as 4 digits each (`bytes.len()` is a multiple of 3).
-fn encode_blocks(bytes: &[u8], out: &mut String) {
+fn encode_blocks(bytes: &[u8], out: &mut Vec<u8>) {
     for block in bytes.chunks_exact(3) {
         let word = u32::from(block[0]) << 16 | u32::from(block[1]) << 8 | u32::from(block[2]);
         for shift in [18, 12, 6, 0] {
-            out.push(char::from(ALPHABET[(word >> shift) as usize & 63]));
+            out.push(digit_char((word >> shift) as u8));
         }
     }
 }
@@ -119,8 +167,8 @@ pub fn decode_openssl(text: &[u8]) -> Result<Vec<u8>, B64Error> {
         return Err(B64Error::BadLength(digits.len()));
     }
     // The `pad` bytes OpenSSL strips hold 6 * pad padding bits plus the top 2 * pad bits of the
-    // first digit.
-    if pad > 0 && digits[0] >> (6 - 2 * pad) != 0 {
+    // first digit (a verdict on the text: declassified).
+    if pad > 0 && ct::declassify_bool(digits[0] >> (6 - 2 * pad) != 0) {
         return Err(B64Error::DroppedBits);
     }
     let mut padded = Zeroizing::new(Vec::with_capacity(pad + digits.len()));
@@ -133,17 +181,21 @@ pub fn decode_openssl(text: &[u8]) -> Result<Vec<u8>, B64Error> {
 }
 
 /// Encodes as OpenSSL 3's `t_tob64` does: pads to whole bytes, keeps leading zero bytes.
-///
-/// The intermediate copies (of a verifier, when that is what is encoded) are wiped; the result
-/// is the caller's to wipe.
 pub fn encode_openssl(bytes: &[u8]) -> String {
+    ascii_string(&encode_openssl_secret(bytes))
+}
+
+/// [`encode_openssl`] for a secret value (a verifier): in constant time, into a buffer that is
+/// wiped when dropped, with its intermediate copies wiped too.
+pub(crate) fn encode_openssl_secret(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
     let lead = (3 - bytes.len() % 3) % 3;
     let mut padded = Zeroizing::new(Vec::with_capacity(lead + bytes.len()));
     padded.resize(lead, 0);
     padded.extend_from_slice(bytes);
-    let mut out = Zeroizing::new(String::with_capacity(padded.len() / 3 * 4));
+    let mut out = Zeroizing::new(Vec::with_capacity(padded.len() / 3 * 4));
     encode_blocks(&padded, &mut out);
-    out[lead..].to_owned()
+    out.drain(..lead);
+    out
 }
 
 /// Decodes as GnuTLS's `_gnutls_sbase64_decode` does, but rejecting characters outside the
@@ -156,12 +208,14 @@ pub fn decode_gnutls(text: &[u8]) -> Result<Vec<u8>, B64Error> {
         let value = digits[..left].iter().fold(0u32, |acc, &d| acc << 6 | u32::from(d));
         let bytes = value.to_be_bytes();
         // 1 digit: 1 byte; 2 digits (12 bits): the top byte only if not zero; 3 digits
-        // (18 bits): 2 bytes, plus the top byte if not zero.
+        // (18 bits): 2 bytes, plus the top byte if not zero. The decoded length is declassified:
+        // it is the value's minimal length, which the text's own length nearly shows.
         let keep = match left {
             1 => 1,
             2 => 1 + usize::from(value >> 8 != 0),
             _ => 2 + usize::from(value >> 16 != 0),
         };
+        let keep = ct::declassify_usize(keep);
         out.extend_from_slice(&bytes[4 - keep..]);
     }
     pack_blocks(&digits[left..], &mut out);
@@ -173,13 +227,22 @@ pub fn decode_gnutls(text: &[u8]) -> Result<Vec<u8>, B64Error> {
 /// `xx < 0x40`, and its byte count is 2 modulo 3. Lossless for values without leading zero
 /// bytes, such as verifiers and group parameters; use [`encode_gnutls_lossless`] for salts.
 pub fn encode_gnutls(bytes: &[u8]) -> String {
+    ascii_string(&encode_gnutls_secret(bytes))
+}
+
+/// [`encode_gnutls`] for a secret value (a verifier): in constant time but for the leading
+/// digits GnuTLS leaves out (the output's length), into a buffer that is wiped when dropped.
+pub(crate) fn encode_gnutls_secret(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
     let partial = bytes.len() % 3;
-    let mut out = String::with_capacity(bytes.len() / 3 * 4 + 4);
-    let push = |out: &mut String, d: u8| out.push(char::from(ALPHABET[usize::from(d & 63)]));
+    let mut out = Zeroizing::new(Vec::with_capacity(bytes.len() / 3 * 4 + 4));
+    let push = |out: &mut Vec<u8>, d: u8| out.push(digit_char(d));
+    // GnuTLS drops leading zero digits: which ones it writes is the output's length, as public
+    // as the file's (the decisions below are declassified).
+    let nonzero = |x: u8| ct::declassify_bool(x != 0);
     match partial {
         1 => {
             let d0 = bytes[0];
-            if d0 >> 6 != 0 {
+            if nonzero(d0 >> 6) {
                 push(&mut out, d0 >> 6);
             }
             push(&mut out, d0);
@@ -187,11 +250,11 @@ pub fn encode_gnutls(bytes: &[u8]) -> String {
         2 => {
             let (d0, d1) = (bytes[0], bytes[1]);
             let second = (d0 & 0x0f) << 2 | d1 >> 6;
-            if d0 >> 4 != 0 {
+            if nonzero(d0 >> 4) {
                 push(&mut out, d0 >> 4);
                 push(&mut out, second);
                 push(&mut out, d1);
-            } else if second != 0 {
+            } else if nonzero(second) {
                 push(&mut out, second);
                 push(&mut out, d1);
             } else {
@@ -265,6 +328,17 @@ mod tests {
         for value in all_short_values() {
             let text = encode_gnutls_lossless(&value);
             assert_eq!(decode_gnutls(text.as_bytes()), Ok(value.clone()), "value {value:02x?}");
+        }
+    }
+
+    #[test]
+    fn digit_mapping_is_the_alphabet() {
+        for (d, &c) in ALPHABET.iter().enumerate() {
+            assert_eq!(digit_char(d as u8), c, "digit {d}");
+            assert_eq!(digit_value(c), (d as u8, 1), "character {:?}", char::from(c));
+        }
+        for byte in (0..=255u8).filter(|b| !ALPHABET.contains(b)) {
+            assert_eq!(digit_value(byte), (0, 0), "byte {byte}");
         }
     }
 

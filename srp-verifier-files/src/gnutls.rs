@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use srp_core::{Group, Salt, Username, Verifier, VerifierRecord};
+use srp_core::{Group, Salt, Username, Verifier, VerifierRecord, ct};
 use zeroize::Zeroizing;
 
-use crate::b64::{decode_gnutls, encode_gnutls, encode_gnutls_lossless};
+use crate::b64::{decode_gnutls, encode_gnutls, encode_gnutls_lossless, encode_gnutls_secret};
 use crate::{
     Entry, Error, ErrorKind, Field, GroupDef, MAX_LINE_LEN, VerifierDb, bit_len, check_username,
     lines,
@@ -102,7 +102,11 @@ pub(super) fn parse(
                 return Err(err(ErrorKind::UnknownGroup { id, hint }));
             }
         };
-        let v = decode(Field::Verifier, parts[1]).map_err(err)?;
+        // The verifier is secret from here (its text was only split from the line): a copy of
+        // it is decoded and range-checked in constant time.
+        let text = Zeroizing::new(parts[1].to_vec());
+        ct::secret(&text);
+        let v = decode(Field::Verifier, &text).map_err(err)?;
         let verifier = Verifier::from_bytes(group, &v)
             .map_err(|_| err(ErrorKind::VerifierOutOfRange { bits: group.bits() }))?;
         let s = decode(Field::Salt, parts[2]).map_err(err)?;
@@ -150,8 +154,7 @@ pub(super) fn serialize(entries: &[Entry]) -> Zeroizing<Vec<u8>> {
     for entry in entries {
         out.extend_from_slice(entry.username.as_bytes());
         out.push(b':');
-        let verifier = Zeroizing::new(encode_gnutls(&entry.record.verifier.to_bytes()));
-        out.extend_from_slice(verifier.as_bytes());
+        out.extend_from_slice(&encode_gnutls_secret(&entry.record.verifier.to_bytes()));
         out.push(b':');
         out.extend_from_slice(encode_gnutls_lossless(entry.record.salt.as_bytes()).as_bytes());
         out.push(b':');

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::b64::{decode_openssl, encode_openssl};
-use srp_core::{Group, GroupId, Salt, Username, Verifier, VerifierRecord};
+use crate::b64::{decode_openssl, encode_openssl, encode_openssl_secret};
+use srp_core::{Group, GroupId, Salt, Username, Verifier, VerifierRecord, ct};
 use zeroize::Zeroizing;
 
 use crate::{
@@ -153,6 +153,9 @@ pub(super) fn parse(path: &Path, content: &[u8]) -> Result<VerifierDb, Error> {
                 }
             },
         };
+        // The verifier is secret from here (its text was only split from the line): decoded
+        // and range-checked in constant time.
+        ct::secret(verifier);
         let v = decode(Field::Verifier, verifier).map_err(err)?;
         let verifier = Verifier::from_bytes(group, &v)
             .map_err(|_| err(ErrorKind::VerifierOutOfRange { bits: group.bits() }))?;
@@ -232,8 +235,7 @@ pub(super) fn serialize(groups: &[GroupDef], entries: &[Entry]) -> Zeroizing<Vec
     }
     for entry in entries {
         out.extend_from_slice(if entry.revoked { b"R\t" } else { b"V\t" });
-        let verifier = Zeroizing::new(encode_openssl(&entry.record.verifier.to_bytes()));
-        out.extend_from_slice(verifier.as_bytes());
+        out.extend_from_slice(&encode_openssl_secret(&entry.record.verifier.to_bytes()));
         out.push(b'\t');
         out.extend_from_slice(encode_openssl(entry.record.salt.as_bytes()).as_bytes());
         out.push(b'\t');
