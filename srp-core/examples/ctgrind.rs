@@ -4,8 +4,10 @@
 //! memory index that depends on a secret; the run must report none.
 //!
 //! Per group: enrolment, a handshake with the right and a wrong password, a fake user's
-//! handshake, a password check, and stored verifiers read from bytes that are secret from the
-//! start (what `srp_verifier_record_new` does for every handshake in NSS's callback mode).
+//! handshake, a password check, stored verifiers read from bytes that are secret from the start
+//! (what `srp_verifier_record_new` does for every handshake in NSS's callback mode), and a
+//! server's lookups of a real and an unknown user in a verifier file with two groups and in
+//! callback mode, each followed by a handshake.
 //!
 //! `ctgrind leaky` instead runs a deliberately variable-time exponentiation on a secret, which
 //! memcheck must report: it shows that the check can fail.
@@ -25,7 +27,9 @@ use srp_core::{
     Group, GroupId, Salt, Server, Username, Verifier, VerifierRecord, client_exchange, compute_x,
     ct,
 };
-use srp_verifier_files::FakeUsers;
+use std::path::Path;
+
+use srp_verifier_files::{FakeUsers, Format, VerifierDb};
 
 fn main() {
     const { assert!(ct::ENABLED, "build the harness with --features ct-validation") };
@@ -107,10 +111,49 @@ fn exchange(group: &'static Group) {
 
     assert!(record.check_password(&user, &password));
     stored_verifiers(group);
+    lookups(group, &user, &password, &record);
     println!(
-        "ctgrind: {} bits: exchange, wrong password, fake user, password check, stored verifiers",
+        "ctgrind: {} bits: exchange, wrong password, fake user, password check, stored verifiers, \
+         lookups",
         group.bits()
     );
+}
+
+/// A server's lookups in a verifier file (`srp_verifier_file_lookup`) and in callback mode
+/// (`srp_fake_users_choose`), for a user in the file and an unknown one, each followed by the
+/// server's side of a handshake. The file's verifiers, the lookup table's tags and the seed are
+/// secret; the table's answer is declassified only to copy the record.
+fn lookups(group: &'static Group, user: &Username, password: &[u8], record: &VerifierRecord) {
+    let mut db = VerifierDb::new(Format::OpenSsl);
+    db.add(user.clone(), record.clone()).expect("alice");
+    let other = if group.bits() == 2048 { GroupId::G3072 } else { GroupId::G2048 }.group();
+    for i in 0..5 {
+        let name = Username::new(format!("user{i}").as_bytes()).expect("valid username");
+        let salt = Salt::new(&[0x11 + i; 16]).expect("salt");
+        let verifier = Verifier::from_bytes(other, &[0x42, i + 1]).expect("verifier");
+        db.add(name, VerifierRecord { salt, verifier }).expect("add");
+    }
+    // Written out and read back as a file: its bytes come from the disk as plain data, and the
+    // parser marks each verifier secret once it has split it from its line.
+    let text = db.to_bytes();
+    ct::declassify(&text);
+    let db = VerifierDb::parse_openssl(Path::new("srpvfile"), &text).expect("parse");
+    let fake = db.fake_users(&[0x5a; 32]).expect("fake users");
+    let mallory = Username::new(b"mallory").expect("valid username");
+    for (name, expect_match) in [(user, true), (&mallory, false)] {
+        for found in [db.lookup(name, Some(&fake)), Ok(fake.choose(name, db.get(name)))] {
+            let found = found.expect("a record, real or fake");
+            let admitted = found.group();
+            let server = Server::new(&found.verifier).expect("server");
+            let client =
+                client_exchange(admitted, user, password, &found.salt, server.public_key())
+                    .expect("client");
+            let server_premaster = server.premaster(&client.public_key).expect("premaster");
+            ct::declassify(client.premaster.as_bytes());
+            ct::declassify(server_premaster.as_bytes());
+            assert_eq!(client.premaster.as_bytes() == server_premaster.as_bytes(), expect_match);
+        }
+    }
 }
 
 /// What `srp_verifier_record_new` does for NSS on every handshake in callback mode: a verifier

@@ -41,7 +41,7 @@ pub use arith::backend_name;
 pub use error::{Alert, Error};
 pub use group::{DEFAULT_MIN_BITS, Group, GroupId, MAX_N_LEN};
 pub use srp::{
-    ClientExchange, DEFAULT_SALT_LEN, PRIVATE_KEY_LEN, PremasterSecret, Salt, Server, Username,
-    Verifier, VerifierRecord, client_exchange, client_exchange_with_private_key, compute_u_bytes,
-    compute_x,
+    ClientExchange, DEFAULT_SALT_LEN, FakeVerifierSource, PRIVATE_KEY_LEN, PremasterSecret, Salt,
+    Server, Username, Verifier, VerifierRecord, client_exchange, client_exchange_with_private_key,
+    compute_u_bytes, compute_x,
 };

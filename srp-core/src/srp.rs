@@ -15,8 +15,8 @@
 
 use core::fmt;
 
-use crypto_bigint::BoxedUint;
 use crypto_bigint::modular::BoxedMontyForm;
+use crypto_bigint::{BoxedUint, Word};
 use sha1::{Digest, Sha1};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -186,6 +186,53 @@ impl Verifier {
         let a = Zeroizing::new(self.group.pad(&self.v));
         let b = Zeroizing::new(self.group.pad(&other.v));
         bool::from(a.ct_eq(&b))
+    }
+}
+
+/// Secret pseudo-random material from which a fake user's verifier is taken (RFC 5054 section
+/// 2.5.1.3), for whichever group the fake user is given, up to the largest the material was made
+/// for.
+///
+/// It exists so that a fake user costs what a real one costs: the conversion from bytes happens
+/// once, at the width of the largest group (so it costs the same whatever group the username
+/// draws), and [`FakeVerifierSource::verifier`] then copies a group's worth of limbs into a new
+/// verifier, which is what cloning a stored verifier of that group costs (one allocation of the
+/// same size and a copy).
+pub struct FakeVerifierSource {
+    wide: Zeroizing<BoxedUint>,
+}
+
+impl fmt::Debug for FakeVerifierSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeVerifierSource").finish_non_exhaustive()
+    }
+}
+
+impl FakeVerifierSource {
+    /// From secret bytes as long as N of the largest group it will serve (every N is a whole
+    /// number of 64-bit limbs; `bytes` is used up to a multiple of 8 bytes).
+    pub fn new(bytes: &[u8]) -> Self {
+        let whole = &bytes[..bytes.len() - bytes.len() % 8];
+        let bits = u32::try_from(whole.len() * 8).unwrap_or(u32::MAX);
+        Self { wide: Zeroizing::new(BoxedUint::from_be_slice_truncated(whole, bits)) }
+    }
+
+    /// The fake verifier in `group`: the value of the first `group.n_len()` bytes with the top
+    /// bit cleared and the lowest bit set, the same as [`Verifier::from_random_bytes`] of those
+    /// bytes. Fails with [`Error::InvalidVerifier`] if the material is shorter than N.
+    pub fn verifier(&self, group: &'static Group) -> Result<Verifier, Error> {
+        let words = self.wide.as_words();
+        let limbs = group.n_len() / 8;
+        let Some(first) = words.len().checked_sub(limbs) else {
+            return Err(Error::InvalidVerifier);
+        };
+        // The first n_len bytes (big-endian) are the top `limbs` limbs (little-endian order).
+        let last = limbs - 1;
+        let v = BoxedUint::from_words(words[first..].iter().enumerate().map(|(i, &word)| {
+            let word = if i == 0 { word | 1 } else { word };
+            if i == last { word & (Word::MAX >> 1) } else { word }
+        }));
+        Ok(Verifier { group, v: Zeroizing::new(v) })
     }
 }
 
@@ -568,6 +615,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn fake_verifier_source_matches_from_random_bytes() {
+        let bytes: Vec<u8> = (0..1024u32).map(|i| (i * 73 + 5) as u8).collect();
+        let source = FakeVerifierSource::new(&bytes);
+        for id in GroupId::ALL {
+            let group = id.group();
+            let expected =
+                Verifier::from_random_bytes(group, &bytes[..group.n_len()]).expect("n_len bytes");
+            let taken = source.verifier(group).expect("material long enough");
+            assert!(taken.ct_eq(&expected), "group {}", id.bits());
+        }
+        let short = FakeVerifierSource::new(&bytes[..256]);
+        assert!(short.verifier(GroupId::G2048.group()).is_ok());
+        assert_eq!(short.verifier(GroupId::G3072.group()).map(drop), Err(Error::InvalidVerifier));
     }
 
     #[test]

@@ -343,9 +343,11 @@ srp_result srp_verifier_record_salt(const srp_verifier_record *record,
 void srp_verifier_record_free(srp_verifier_record *record);
 
 /**
- * Creates fake users for `group`, with salts of `salt_len` bytes (use the length of the real
- * salts) derived from `seed` (at least 16 secret bytes; keep the seed across restarts so that a
- * fake user's salt never changes).
+ * Creates fake users all in `group`, with salts of `salt_len` bytes, derived from `seed` (at
+ * least 16 secret bytes; keep the seed across restarts so that a fake user's salt never
+ * changes). For a server that gets its records from the application (callback mode): pass the
+ * group and salt length the application's real records have. With a verifier file, use
+ * `srp_verifier_file_fake_users` instead, which follows the file's own mix.
  *
  * # Safety
  * The buffers are valid; `out` is writable.
@@ -357,8 +359,9 @@ srp_result srp_fake_users_new(const uint8_t *seed,
                               srp_fake_users **out);
 
 /**
- * The fake record for `username`: the same salt every time, a verifier nobody knows the
- * password for.
+ * The fake record for `username`: the same group, salt length and salt every time (for the
+ * same seed), a verifier nobody knows the password for. To answer a username whose record may
+ * or may not exist, use `srp_fake_users_choose`, which takes the same work in both cases.
  *
  * # Safety
  * `fake_users` is live; the buffer is valid; `out` is writable.
@@ -369,7 +372,30 @@ srp_result srp_fake_users_record(const srp_fake_users *fake_users,
                                  srp_verifier_record **out);
 
 /**
- * Frees fake users (and wipes the seed). NULL does nothing.
+ * The record to answer `username` with, taking the same work whether the user exists or not
+ * (RFC 5054 section 2.5.1.3): always derives the username's fake record (the same HMACs), then
+ * returns a copy of `real` when it is not NULL (the user exists), else the fake record. A copy
+ * costs what a record of its group and salt length costs, and those are in ServerKeyExchange
+ * anyway. Free the result with `srp_verifier_record_free`.
+ *
+ * For callback mode (the application looks its records up): call it for every username, with
+ * the application's record or NULL, instead of calling `srp_fake_users_record` only for the
+ * unknown ones. Not equalised: the application's own lookup, the username's length (public),
+ * and which record's memory is read. Fails with the username's errors (`SRP_RESULT_EMPTY_USERNAME`,
+ * `SRP_RESULT_USERNAME_TOO_LONG`, `SRP_RESULT_USERNAME_CONTAINS_NUL`) in both cases.
+ *
+ * # Safety
+ * `fake_users` is live; `real` is NULL or a live record; the buffer is valid; `out` is
+ * writable.
+ */
+srp_result srp_fake_users_choose(const srp_fake_users *fake_users,
+                                 const uint8_t *username,
+                                 size_t username_len,
+                                 const srp_verifier_record *real,
+                                 srp_verifier_record **out);
+
+/**
+ * Frees fake users (and wipes the keyed HMAC state derived from the seed). NULL does nothing.
  *
  * # Safety
  * `fake_users` is NULL or live, and not used afterwards.
@@ -452,7 +478,20 @@ srp_result srp_verifier_file_load(const char *path,
  * Looks up a user's record (a copy, free it with `srp_verifier_record_free`). For a username
  * the file does not hold (or holds as revoked): with `fake_users`, that user's fake record, so
  * the handshake goes on and fails at Finished as for a wrong password; with `fake_users` NULL,
- * `SRP_RESULT_UNKNOWN_USER` (alert `unknown_psk_identity`).
+ * `SRP_RESULT_UNKNOWN_USER` (alert `unknown_psk_identity`). `SRP_RESULT_RNG` if the lookup
+ * table could not be built (it is built when the file is loaded, with a random key).
+ *
+ * What is equalised, with `fake_users`: a user in the file and an unknown one take the same
+ * work. The fake record is derived for every username (the same HMACs, sized for the largest
+ * group and salt the fake users can get); the table costs one HMAC of the username and the same
+ * number of constant-time slot comparisons whether the user is there or not; the copy of the
+ * answer costs what a record of its group and salt length costs. What is not: the username's
+ * length (it is public, and the HMACs' cost grows with it), which record's memory is read for
+ * the copy (visible to a cache attacker on the same machine, not in the time taken), and what
+ * the caller does with the record. The caller must treat a record below its group floor the
+ * same way whether it is real or fake (the fake users follow the file, so they include the
+ * groups of its users below the floor): refuse both with `insufficient_security`. Without fake
+ * users the answer itself tells that the user is unknown.
  *
  * # Safety
  * `file` is live; `fake_users` is NULL or live; the buffer is valid; `out` is writable.
@@ -464,9 +503,17 @@ srp_result srp_verifier_file_lookup(const srp_verifier_file *file,
                                     srp_verifier_record **out);
 
 /**
- * Creates fake users that look like the file's real ones: in the group most of its users are
- * in and with the salt length most of them have (3072 bits and 20 bytes for an empty file),
- * derived from `seed` (at least 16 secret bytes that persist across restarts).
+ * Creates fake users that look like the file's real ones: each unknown username draws its
+ * (group, salt length) from the pairs the file's users have (not counting revoked entries),
+ * weighted by how many users have each, deterministically from the seed and the username, so
+ * that probing many unknown names shows the file's own mix of groups and salt lengths; a file
+ * with one group and one salt length gives exactly that, a file without users the 3072-bit
+ * group and 20-byte salts. Groups below the server's floor are included when real users are in
+ * them: refuse fake and real records below the floor alike (`insufficient_security`), and do
+ * not replace these fake users with others in a group at the floor (that would make every
+ * below-floor answer a real user). Derived from `seed` (at least 16 secret bytes that persist
+ * across restarts: the same seed and file give the same fake records in every process). A
+ * file whose mix changes moves a few usernames to another pair (about one user's share).
  *
  * # Safety
  * `file` is live; the buffer is valid; `out` is writable.

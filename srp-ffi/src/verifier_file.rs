@@ -62,7 +62,20 @@ pub unsafe extern "C" fn srp_verifier_file_load(
 /// Looks up a user's record (a copy, free it with `srp_verifier_record_free`). For a username
 /// the file does not hold (or holds as revoked): with `fake_users`, that user's fake record, so
 /// the handshake goes on and fails at Finished as for a wrong password; with `fake_users` NULL,
-/// `SRP_RESULT_UNKNOWN_USER` (alert `unknown_psk_identity`).
+/// `SRP_RESULT_UNKNOWN_USER` (alert `unknown_psk_identity`). `SRP_RESULT_RNG` if the lookup
+/// table could not be built (it is built when the file is loaded, with a random key).
+///
+/// What is equalised, with `fake_users`: a user in the file and an unknown one take the same
+/// work. The fake record is derived for every username (the same HMACs, sized for the largest
+/// group and salt the fake users can get); the table costs one HMAC of the username and the same
+/// number of constant-time slot comparisons whether the user is there or not; the copy of the
+/// answer costs what a record of its group and salt length costs. What is not: the username's
+/// length (it is public, and the HMACs' cost grows with it), which record's memory is read for
+/// the copy (visible to a cache attacker on the same machine, not in the time taken), and what
+/// the caller does with the record. The caller must treat a record below its group floor the
+/// same way whether it is real or fake (the fake users follow the file, so they include the
+/// groups of its users below the floor): refuse both with `insufficient_security`. Without fake
+/// users the answer itself tells that the user is unknown.
 ///
 /// # Safety
 /// `file` is live; `fake_users` is NULL or live; the buffer is valid; `out` is writable.
@@ -86,9 +99,17 @@ pub unsafe extern "C" fn srp_verifier_file_lookup(
     })
 }
 
-/// Creates fake users that look like the file's real ones: in the group most of its users are
-/// in and with the salt length most of them have (3072 bits and 20 bytes for an empty file),
-/// derived from `seed` (at least 16 secret bytes that persist across restarts).
+/// Creates fake users that look like the file's real ones: each unknown username draws its
+/// (group, salt length) from the pairs the file's users have (not counting revoked entries),
+/// weighted by how many users have each, deterministically from the seed and the username, so
+/// that probing many unknown names shows the file's own mix of groups and salt lengths; a file
+/// with one group and one salt length gives exactly that, a file without users the 3072-bit
+/// group and 20-byte salts. Groups below the server's floor are included when real users are in
+/// them: refuse fake and real records below the floor alike (`insufficient_security`), and do
+/// not replace these fake users with others in a group at the floor (that would make every
+/// below-floor answer a real user). Derived from `seed` (at least 16 secret bytes that persist
+/// across restarts: the same seed and file give the same fake records in every process). A
+/// file whose mix changes moves a few usernames to another pair (about one user's share).
 ///
 /// # Safety
 /// `file` is live; the buffer is valid; `out` is writable.

@@ -121,12 +121,7 @@ pub(super) fn parse(
             line: Some(line),
         });
     }
-    Ok(VerifierDb {
-        format: crate::Format::GnuTls,
-        path: Some(path.to_path_buf()),
-        groups,
-        entries,
-    })
+    Ok(VerifierDb::parsed(crate::Format::GnuTls, path, groups, entries))
 }
 
 /// Why GnuTLS would read back a different record, if it would.

@@ -35,18 +35,22 @@ pub mod b64;
 mod error;
 mod fake;
 mod gnutls;
+mod index;
 mod openssl;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::OnceLock;
 
-use srp_core::{DEFAULT_SALT_LEN, Group, GroupId, Username, VerifierRecord};
+use srp_core::{Group, GroupId, Username, VerifierRecord};
 use zeroize::Zeroizing;
 
 pub use atomic::write_atomic;
 pub use b64::B64Error;
 pub use error::{Error, ErrorKind, Field};
-pub use fake::{FakeUsers, MIN_SEED_LEN};
+pub use fake::{DEFAULT_FAKE_GROUP, FakeUsers, MIN_SEED_LEN};
+
+use index::Index;
 
 /// The largest verifier file (and GnuTLS group file) read: 64 MiB. Files are read whole into
 /// memory; at about 700 bytes per 3072-bit user, this is some 90,000 users, far beyond what a
@@ -196,6 +200,9 @@ pub struct VerifierDb {
     path: Option<PathBuf>,
     groups: Vec<GroupDef>,
     entries: Vec<Entry>,
+    /// The server's lookup table, built when a file is parsed (or on the first lookup) and
+    /// dropped by every change to the users.
+    index: OnceLock<Index>,
 }
 
 /// The groups of the `tpasswd.conf` that `srptool --create-conf` (GnuTLS 3.7) writes, by index.
@@ -240,7 +247,30 @@ impl VerifierDb {
                 })
                 .collect(),
         };
-        Self { format, path: None, groups, entries: Vec::new() }
+        Self { format, path: None, groups, entries: Vec::new(), index: OnceLock::new() }
+    }
+
+    /// A database of parsed users, with its lookup table built (if the system's random number
+    /// generator fails here, the first lookup tries again and reports it).
+    fn parsed(format: Format, path: &Path, groups: Vec<GroupDef>, entries: Vec<Entry>) -> Self {
+        let db = Self {
+            format,
+            path: Some(path.to_path_buf()),
+            groups,
+            entries,
+            index: OnceLock::new(),
+        };
+        let _ = db.index();
+        db
+    }
+
+    /// The lookup table, built now if it is not yet.
+    fn index(&self) -> Result<&Index, srp_core::Error> {
+        if let Some(index) = self.index.get() {
+            return Ok(index);
+        }
+        let built = Index::build(&self.entries)?;
+        Ok(self.index.get_or_init(|| built))
     }
 
     /// Parses an OpenSSL `srpvfile`. `path` only names the file in errors.
@@ -269,7 +299,7 @@ impl VerifierDb {
     /// An empty GnuTLS database whose groups come from an existing `tpasswd.conf`.
     pub fn parse_gnutls_conf(conf_path: &Path, conf: &[u8]) -> Result<Self, Error> {
         let groups = gnutls::parse_conf(conf_path, conf)?;
-        Ok(Self { format: Format::GnuTls, path: None, groups, entries: Vec::new() })
+        Ok(Self { groups, ..Self::new(Format::GnuTls) })
     }
 
     /// Reads a verifier file. `format` `None` tells it from the content (an error for an empty
@@ -301,7 +331,9 @@ impl VerifierDb {
         self.path.as_deref()
     }
 
-    /// The record of a user a server would load (not a revoked one).
+    /// The record of a user a server would load (not a revoked one). For managing files: a
+    /// linear search whose time depends on where the user is; servers use
+    /// [`VerifierDb::lookup`].
     pub fn get(&self, username: &Username) -> Option<&VerifierRecord> {
         self.entry(username).filter(|e| !e.revoked).map(|e| &e.record)
     }
@@ -339,30 +371,46 @@ impl VerifierDb {
     /// The record a server uses for `username` (a copy): the file's, if it holds the user and
     /// not as revoked; else, with `fake_users`, that user's fake record, so that the handshake
     /// goes on and fails at Finished as for a wrong password; else [`srp_core::Error::UnknownUser`]
-    /// (alert `unknown_psk_identity`).
+    /// (alert `unknown_psk_identity`). [`srp_core::Error::Rng`] if the lookup table could not be
+    /// built (no random key).
+    ///
+    /// With `fake_users`, a present and an absent user take the same work: the fake record's
+    /// material is always derived ([`FakeUsers::choose`]), the table always costs one HMAC of
+    /// the username and the same number of constant-time slot comparisons (see `index.rs`), and
+    /// the copy of the answer costs what a record of its group and salt length costs. Not
+    /// equalised: the username's length (it changes the HMACs' cost; the client sent it), which
+    /// record's memory is read for the copy (visible to a cache attacker on the same machine,
+    /// not in the work), and what the caller does with the record. Without `fake_users` the
+    /// answer itself tells the user exists; only the table work is the same.
     pub fn lookup(
         &self,
         username: &Username,
         fake_users: Option<&FakeUsers>,
     ) -> Result<VerifierRecord, srp_core::Error> {
-        match (self.get(username), fake_users) {
-            (Some(record), _) => Ok(record.clone()),
-            (None, Some(fake)) => Ok(fake.record(username)),
-            (None, None) => Err(srp_core::Error::UnknownUser),
+        let real = self.index()?.find(username).map(|i| &self.entries[i].record);
+        match fake_users {
+            Some(fake) => Ok(fake.choose(username, real)),
+            None => real.cloned().ok_or(srp_core::Error::UnknownUser),
         }
     }
 
-    /// Fake users that look like this file's real ones: in the group most of its users are in
-    /// and with the salt length most of them have (the smallest of those tied; the 3072-bit
-    /// group and [`DEFAULT_SALT_LEN`] bytes for a file without users), derived from `seed` (at
-    /// least [`MIN_SEED_LEN`] secret bytes that persist across restarts).
+    /// Fake users that look like this file's real ones (not counting revoked entries): each
+    /// unknown username draws its (group, salt length) from the pairs the users have, weighted
+    /// by how many users have each ([`FakeUsers::weighted`]), so that probing many unknown names
+    /// shows the file's own mix; a file with one group and one salt length gives exactly that.
+    /// Groups below a server's floor are included when real users are there: the server must
+    /// refuse fake and real records below its floor alike. A file without users gives the
+    /// 3072-bit group ([`DEFAULT_FAKE_GROUP`]) and [`DEFAULT_SALT_LEN`](srp_core::DEFAULT_SALT_LEN)-byte salts. Derived from
+    /// `seed`: at least [`MIN_SEED_LEN`] secret bytes that persist across restarts.
     pub fn fake_users(&self, seed: &[u8]) -> Result<FakeUsers, srp_core::Error> {
-        let records = || self.usernames().filter_map(|user| self.get(user));
-        let group = most_common(records().map(|r| r.group().id()))
-            .map_or(GroupId::G3072.group(), GroupId::group);
-        let salt_len =
-            most_common(records().map(|r| r.salt.as_bytes().len())).unwrap_or(DEFAULT_SALT_LEN);
-        FakeUsers::new(seed, group, salt_len)
+        let mut counts = std::collections::BTreeMap::new();
+        for entry in self.entries.iter().filter(|e| !e.revoked) {
+            let shape = (entry.record.group().id(), entry.record.salt.as_bytes().len());
+            *counts.entry(shape).or_insert(0u64) += 1;
+        }
+        let shapes: Vec<(&'static Group, usize, u64)> =
+            counts.into_iter().map(|((id, salt_len), n)| (id.group(), salt_len, n)).collect();
+        FakeUsers::weighted(seed, &shapes)
     }
 
     /// Adds a user. Fails if the user exists (remove it first); an OpenSSL revoked entry of the
@@ -382,6 +430,7 @@ impl VerifierDb {
         record: VerifierRecord,
     ) -> Result<Option<Entry>, Error> {
         self.check_representable(&username, &record)?;
+        self.index = OnceLock::new();
         let group_id = self.group_id_for(record.group());
         let position = self.entries.iter().position(|e| e.username == username);
         let info = position.map(|i| self.entries[i].info.clone()).unwrap_or_default();
@@ -398,6 +447,7 @@ impl VerifierDb {
     /// Removes a user (revoked or not), returning its entry.
     pub fn remove(&mut self, username: &Username) -> Option<Entry> {
         let position = self.entries.iter().position(|e| e.username == *username)?;
+        self.index = OnceLock::new();
         Some(self.entries.remove(position))
     }
 
@@ -523,16 +573,6 @@ fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, Error> {
         return Err(too_large());
     }
     Ok(content)
-}
-
-/// The value that occurs most often (the smallest of those tied), if any.
-fn most_common<T: Ord + Copy>(values: impl Iterator<Item = T>) -> Option<T> {
-    let mut counts = std::collections::BTreeMap::new();
-    for value in values {
-        *counts.entry(value).or_insert(0usize) += 1;
-    }
-    let max = counts.values().copied().max()?;
-    counts.into_iter().find(|&(_, count)| count == max).map(|(value, _)| value)
 }
 
 /// Checks a username read from a file, mapping the core's errors to file errors.

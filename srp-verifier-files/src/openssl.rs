@@ -173,12 +173,7 @@ pub(super) fn parse(path: &Path, content: &[u8]) -> Result<VerifierDb, Error> {
             line: Some(row.line),
         });
     }
-    Ok(VerifierDb {
-        format: crate::Format::OpenSsl,
-        path: Some(path.to_path_buf()),
-        groups,
-        entries,
-    })
+    Ok(VerifierDb::parsed(crate::Format::OpenSsl, path, groups, entries))
 }
 
 /// Why OpenSSL would read back a different record, if it would.

@@ -269,8 +269,28 @@ bad_inputs(void)
         EXPECT(srp_verifier_record_salt(r2, &s2, &l2), SRP_RESULT_OK);
         CHECK(l1 == 16 && l2 == 16 && memcmp(s1, s2, l1) == 0);
         CHECK(srp_verifier_record_group(r1) == g2048);
-        srp_verifier_record_free(r1);
         srp_verifier_record_free(r2);
+
+        /* Callback mode: choose copies the application's record, or answers with the fake
+         * one, after the same derivation. */
+        r2 = NULL;
+        EXPECT(srp_fake_users_choose(fake, USER, 5, NULL, &r2), SRP_RESULT_OK);
+        EXPECT(srp_verifier_record_salt(r2, &s2, &l2), SRP_RESULT_OK);
+        CHECK(l2 == 16 && memcmp(s1, s2, l1) == 0);
+        srp_verifier_record_free(r2);
+        EXPECT(srp_verifier_record_generate(g2048, USER, 5, PASSWORD, 8, &record),
+               SRP_RESULT_OK);
+        r2 = NULL;
+        EXPECT(srp_fake_users_choose(fake, USER, 5, record, &r2), SRP_RESULT_OK);
+        EXPECT(srp_verifier_record_salt(r2, &s2, &l2), SRP_RESULT_OK);
+        EXPECT(srp_verifier_record_salt(record, &s1, &l1), SRP_RESULT_OK);
+        CHECK(l2 == l1 && memcmp(s1, s2, l1) == 0 && r2 != record);
+        srp_verifier_record_free(r2);
+        EXPECT(srp_fake_users_choose(fake, USER, 0, record, &r2), SRP_RESULT_EMPTY_USERNAME);
+        EXPECT(srp_fake_users_choose(NULL, USER, 5, record, &r2), SRP_RESULT_NULL_PARAMETER);
+        srp_verifier_record_free(record);
+        record = NULL;
+        srp_verifier_record_free(r1);
     }
     srp_fake_users_free(fake);
 
