@@ -380,8 +380,10 @@ srp_result srp_fake_users_record(const srp_fake_users *fake_users,
  *
  * For callback mode (the application looks its records up): call it for every username, with
  * the application's record or NULL, instead of calling `srp_fake_users_record` only for the
- * unknown ones. Not equalised: the application's own lookup, the username's length (public),
- * and which record's memory is read. Fails with the username's errors (`SRP_RESULT_EMPTY_USERNAME`,
+ * unknown ones, and give the fake users the group and salt length of the application's
+ * records (`srp_fake_users_new`), or ServerKeyExchange tells the two apart. Not equalised: the
+ * application's own lookup, the username's length (public), and which record's memory is
+ * read. Fails with the username's errors (`SRP_RESULT_EMPTY_USERNAME`,
  * `SRP_RESULT_USERNAME_TOO_LONG`, `SRP_RESULT_USERNAME_CONTAINS_NUL`) in both cases.
  *
  * # Safety
