@@ -416,6 +416,15 @@ fn cases(client: Impl, server: Impl, n: u32) -> Vec<Case> {
     cases.push(wrong);
     let mut unknown = base("unknown user".into(), Kind::UnknownUser, 2048);
     unknown.creds = Some(("mallory".into(), "guess".into()));
+    // A server that fakes unknown users draws each fake record's group from the groups of its
+    // file's real users, the 1024- and 1536-bit ones among them (a group the server's floor
+    // refuses is refused for a fake user as for a real one). With both floors at 1024 bits every
+    // draw carries on to the wrong-password outcome, whatever the server's random seed.
+    if server.fakes_users() {
+        unknown.name += " (both floors at 1024)";
+        unknown.client_min_group = Some(1024);
+        unknown.server_min_group = Some(1024);
+    }
     cases.push(unknown);
     // Only the patched clients can offer SRP without a username: OpenSSL and GnuTLS clients
     // drop the SRP suites when they have no credentials.
