@@ -93,14 +93,14 @@ const HANDSHAKE_GROUPS: [u32; 2] = [2048, 3072];
 fn handshake(sh: &Shell, count: u32, write: bool) -> anyhow::Result<()> {
     use std::fmt::Write as _;
     anyhow::ensure!(count > 0, "--count must be at least 1");
-    let client = crate::boringssl::openssl_peer(sh)?;
+    let client = crate::peers::openssl(sh)?;
     let servers = [
-        ("openssl", crate::boringssl::openssl_peer(sh)?),
-        ("boringssl", crate::boringssl::peer(sh)?),
-        ("nss", crate::nss::release_peer(sh)?),
+        ("openssl", crate::peers::openssl(sh)?),
+        ("boringssl", crate::peers::by_name(sh, "srp-peer-boringssl")?),
+        ("nss", crate::peers::by_name(sh, "srp-peer-nss-release")?),
     ];
-    let dir = crate::upstream::cache_dir(sh).join("bench-handshake");
-    sh.create_dir(&dir)?;
+    let scratch = tempfile::Builder::new().prefix("tls-srp-bench-").tempdir()?;
+    let dir = scratch.path();
     let vfile = dir.join("srpvfile");
     sh.write_file(&vfile, "")?;
     for bits in HANDSHAKE_GROUPS {

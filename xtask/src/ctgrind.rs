@@ -12,9 +12,6 @@
 use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
-/// Every RFC 5054 group size.
-const GROUPS: [&str; 7] = ["1024", "1536", "2048", "3072", "4096", "6144", "8192"];
-
 #[derive(clap::Args)]
 pub struct Ctgrind {
     /// Group sizes to check (default: all seven).
@@ -42,7 +39,7 @@ impl Ctgrind {
         .run()?;
         let harness = sh.current_dir().join("target/ctgrind/examples/ctgrind");
         let groups: Vec<String> = if self.groups.is_empty() {
-            GROUPS.iter().map(|g| g.to_string()).collect()
+            crate::GROUPS.iter().map(u32::to_string).collect()
         } else {
             self.groups.iter().map(u32::to_string).collect()
         };

@@ -24,12 +24,8 @@ impl Demo {
         )
         .run()?;
         let root = sh.current_dir();
-        let dir = root.join(".cache/demo");
-        sh.create_dir(&dir)?;
-        let file = dir.join("srpvfile");
-        if file.exists() {
-            sh.remove_path(&file)?;
-        }
+        let scratch = tempfile::Builder::new().prefix("tls-srp-demo-").tempdir()?;
+        let file = scratch.path().join("srpvfile");
 
         crate::step("making a verifier file (OpenSSL srpvfile format, 3072-bit group)");
         let tool = root.join("target/release/srp-verifier");
@@ -44,8 +40,8 @@ impl Demo {
         crate::step(
             "building NSS and BoringSSL with TLS-SRP and their peers (first time: minutes)",
         );
-        let nss = crate::nss::peer(sh)?;
-        let boringssl = crate::boringssl::peer(sh)?;
+        let nss = crate::peers::by_name(sh, "srp-peer-nss")?;
+        let boringssl = crate::peers::by_name(sh, "srp-peer-boringssl")?;
 
         let file = file.display().to_string();
         let pairs =

@@ -1,18 +1,25 @@
 //! `cargo xtask`: the project's build and test automation.
 //!
-//! Run `cargo xtask --help` for the commands.
+//! Run `cargo xtask --help` for the commands. One module per command; shared parts: `cache`
+//! (the build cache outside the clone), `core` (the srp-ffi static library and its link
+//! recipe), `upstream` (pinned sources, patch series, keyed builds: one trait that NSS and
+//! BoringSSL implement), `peers` (the test peers), `gtest` (googletest reports), `deps`
+//! (Debian packages). xtask/README.md tells how to add an upstream tree.
 
 mod bench;
 mod boringssl;
+mod cache;
 mod codegen;
+mod core;
 mod ctgrind;
 mod demo;
 mod deps;
+mod gtest;
 mod interop;
 mod nss;
+mod peers;
 mod test;
 mod upstream;
-mod which;
 
 use std::path::PathBuf;
 
@@ -32,7 +39,7 @@ enum Command {
     /// Benchmarks: `bench core` times the SRP math against OpenSSL's.
     Bench(bench::Bench),
     /// BoringSSL with TLS-SRP: fetch, check, apply, build, test.
-    Boringssl(boringssl::Boringssl),
+    Boringssl(boringssl::Command),
     /// Regenerate srp-ffi/include/srp_ffi.h with the pinned cbindgen.
     Codegen(codegen::Codegen),
     /// The main job: a verifier file made with srp-verifier, and key exchanges from it.
@@ -42,11 +49,14 @@ enum Command {
     /// TLS-SRP handshakes: patched NSS and BoringSSL against each other, OpenSSL and GnuTLS.
     Interop(interop::Interop),
     /// NSS with TLS-SRP: fetch the pinned source, check the patch series, build.
-    Nss(nss::Nss),
+    Nss(nss::Command),
     /// Run every test: header drift, cargo tests, constant-time check.
     Test(test::Test),
     /// Print the path of a test peer (srp-peer-boringssl, -openssl, -nss), building it if needed.
-    Which(which::Which),
+    Which(peers::Which),
+    /// (Internal) run a server and a client in the current network namespace, for `interop`.
+    #[command(hide = true)]
+    NetnsLaunch(interop::NetnsLaunch),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,6 +73,7 @@ fn main() -> anyhow::Result<()> {
         Command::Nss(cmd) => cmd.run(&sh),
         Command::Test(cmd) => cmd.run(&sh),
         Command::Which(cmd) => cmd.run(&sh),
+        Command::NetnsLaunch(cmd) => cmd.run(),
     }
 }
 
@@ -74,6 +85,9 @@ pub fn project_root() -> anyhow::Result<PathBuf> {
         .map(PathBuf::from)
         .with_context(|| format!("{} has no parent directory", manifest_dir.display()))
 }
+
+/// Every RFC 5054 group, by its size in bits.
+pub const GROUPS: [u32; 7] = [1024, 1536, 2048, 3072, 4096, 6144, 8192];
 
 /// Prints a step heading, so long runs show what they are doing.
 pub fn step(what: &str) {

@@ -1,0 +1,522 @@
+//! One abstraction for an upstream tree that carries a TLS-SRP patch series (NSS and BoringSSL
+//! now; lighttpd, Firefox and Chromium next). xtask/README.md tells how to add one.
+//!
+//! An upstream implements [`Upstream`]: its name, its pinned [`Source`] (files with size and
+//! sha256, and the [`Provider`] they come from: a Debian source package through apt, a crate
+//! through cargo, a URL), its patch [`Series`] folder, its build for each of its flavors, its
+//! tests and its test peer. The drivers here do the rest, the same for every upstream:
+//! - [`fetch`]: download each pinned file into the cache's `downloads/`, verified before use;
+//! - [`check`]: the series checker (entries exist, none unused or listed twice, DEP-3 and house
+//!   format, all apply with zero fuzz on a scratch copy) and the upstream's own tree checks;
+//! - [`build`]: the keyed output of a flavor (see [`crate::cache`]): reused when its key
+//!   exists; otherwise the patched tree in `<cache>/<name>/work/tree` is brought up to date
+//!   (only files whose contents change are rewritten, so the build is incremental), the core
+//!   is built ([`crate::core`]) and the upstream's [`Upstream::build`] builds and exports;
+//! - [`test`] and [`peer`]: the upstream's tests and test peer on that output.
+
+mod debian;
+mod series;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, ensure};
+use xshell::{Shell, cmd};
+
+pub use debian::DebianSource;
+pub use series::Series;
+
+use crate::core::Core;
+
+/// One pinned file: what it is and how to recognise it.
+#[derive(Clone, Copy, Debug)]
+pub struct Pin {
+    /// The upstream's short name (`nss`, `boringssl`), for messages.
+    pub name: &'static str,
+    /// Upstream version, for messages.
+    pub version: &'static str,
+    /// File name under the cache's `downloads/`.
+    pub file: &'static str,
+    /// Size in bytes.
+    pub size: u64,
+    /// sha256 of the file, lowercase hex.
+    pub sha256: &'static str,
+}
+
+/// Where pinned files come from. A provider only downloads; the driver verifies.
+pub trait Provider {
+    /// Says where the file comes from, for progress lines and errors.
+    fn describe(&self) -> String;
+    /// Downloads the file of `pin` to `dest` (which does not exist yet).
+    fn fetch(&self, sh: &Shell, pin: &Pin, dest: &Path) -> anyhow::Result<()>;
+}
+
+/// One file of a source and where its contents go in the tree.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceFile {
+    pub pin: Pin,
+    /// Leading path components dropped when unpacking (`tar --strip-components`; members
+    /// with fewer components are left out).
+    pub strip_components: u32,
+}
+
+/// The pinned source of an upstream tree: its files, unpacked in order into one tree (an
+/// orig tarball, then for a Debian package its `.debian.tar`, which holds `debian/`), and the
+/// provider they come from.
+pub struct Source {
+    pub files: Vec<SourceFile>,
+    pub provider: Box<dyn Provider>,
+}
+
+/// An upstream tree with a TLS-SRP series.
+pub trait Upstream {
+    /// The builds it has (debug, optimised, with sanitizers ...).
+    type Flavor: Copy;
+
+    /// Short name: the cache folder (`<cache>/<name>/`) and the name in messages.
+    fn name(&self) -> &'static str;
+    /// The folder of the patch series, relative to the project root (`nss-patches`).
+    fn series_dir(&self) -> &'static str;
+    /// Where in the unpacked tree the patches apply (`nss` for NSS's tarball); `""`: the top.
+    fn series_subdir(&self) -> &'static str {
+        ""
+    }
+    /// The pinned source and its provider.
+    fn source(&self, sh: &Shell) -> anyhow::Result<Source>;
+    /// Debian packages the build needs (installed when missing).
+    fn build_packages(&self) -> &'static [&'static str];
+    /// Checks of the patched tree beyond "the series applies" (an API version, say).
+    fn check_tree(&self, _tree: &Path) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// Paths inside the tree, relative to it, that are build outputs: kept when the tree is
+    /// brought up to date.
+    fn tree_outputs(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Everything besides the source, the series and the core that decides `flavor`'s outputs
+    /// (flags, targets, configuration), as text: part of the output's key.
+    fn flavor_key(&self, flavor: Self::Flavor) -> String;
+    /// Builds `flavor` from the patched tree in `work` (with the core linked in) and copies
+    /// what later steps use (libraries, headers, programs, test data) into `out`, a fresh
+    /// folder that becomes the keyed output.
+    fn build(
+        &self,
+        sh: &Shell,
+        flavor: Self::Flavor,
+        work: &Work,
+        core: &Core,
+        out: &Path,
+    ) -> anyhow::Result<()>;
+    /// Runs the upstream's own tests (with the TLS-SRP ones) on a built output.
+    fn test(&self, sh: &Shell, built: &Built) -> anyhow::Result<()>;
+    /// How to build the upstream's test peer against a built output.
+    fn peer(&self, flavor: Self::Flavor, built: &Built, core: &Core) -> crate::peers::Recipe;
+}
+
+/// Where an upstream builds: `<cache>/<name>/work/`, with the patched tree in `tree/`. Build
+/// folders of its own go next to the tree (or inside it, listed in
+/// [`Upstream::tree_outputs`]). Only one run at a time works here (`work.lock`).
+pub struct Work {
+    pub dir: PathBuf,
+    pub tree: PathBuf,
+}
+
+/// A finished, keyed build output: `<cache>/<name>/out/<key>/`.
+#[derive(Clone, Debug)]
+pub struct Built {
+    pub dir: PathBuf,
+    pub key: String,
+}
+
+/// `<cache>/<name>`.
+fn base(upstream: &impl Upstream) -> anyhow::Result<PathBuf> {
+    Ok(crate::cache::dir()?.join(upstream.name()))
+}
+
+/// The series of `upstream`, from the project's folder.
+pub fn series(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<Series> {
+    Ok(Series::load(&sh.current_dir().join(upstream.series_dir()))?
+        .applied_in(upstream.series_subdir()))
+}
+
+/// Downloads every pinned file of `source` that is not in the cache yet; returns their paths.
+pub fn fetch(sh: &Shell, source: &Source) -> anyhow::Result<Vec<PathBuf>> {
+    source.files.iter().map(|f| fetch_file(sh, &f.pin, source.provider.as_ref())).collect()
+}
+
+/// Returns the verified file of `pin` in `<cache>/downloads/`, fetching it through `provider`
+/// when it is missing or does not match the pin.
+pub fn fetch_file(sh: &Shell, pin: &Pin, provider: &dyn Provider) -> anyhow::Result<PathBuf> {
+    let downloads = crate::cache::dir()?.join("downloads");
+    fs::create_dir_all(&downloads).with_context(|| format!("creating {}", downloads.display()))?;
+    let _lock = crate::cache::lock(&downloads.join(format!("{}.lock", pin.file)))?;
+    let path = downloads.join(pin.file);
+    if path.exists() {
+        match verify(sh, pin, &path) {
+            Ok(()) => {
+                eprintln!("{} {}: {} verified (cached)", pin.name, pin.version, pin.file);
+                return Ok(path);
+            }
+            Err(e) => {
+                eprintln!("discarding the cached file: {e:#}");
+                fs::remove_file(&path)?;
+            }
+        }
+    }
+    crate::step(&format!(
+        "fetching {} {} ({}, {} bytes) from {}",
+        pin.name,
+        pin.version,
+        pin.file,
+        pin.size,
+        provider.describe()
+    ));
+    let partial = downloads.join(format!("{}.partial", pin.file));
+    crate::cache::remove(&partial)?;
+    provider
+        .fetch(sh, pin, &partial)
+        .with_context(|| format!("fetching {} from {}", pin.file, provider.describe()))?;
+    if let Err(e) = verify(sh, pin, &partial) {
+        fs::remove_file(&partial)?;
+        return Err(
+            e.context(format!("the file from {} does not match the pin", provider.describe()))
+        );
+    }
+    fs::rename(&partial, &path)?;
+    eprintln!("{} {}: {} verified", pin.name, pin.version, pin.file);
+    Ok(path)
+}
+
+/// Checks size and sha256 of `path` against the pin; the error names both values.
+pub fn verify(sh: &Shell, pin: &Pin, path: &Path) -> anyhow::Result<()> {
+    let size = fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len();
+    ensure!(
+        size == pin.size,
+        "{}: size mismatch: expected {} bytes, found {size} bytes",
+        path.display(),
+        pin.size
+    );
+    let actual = crate::cache::sha256_file(sh, path)?;
+    ensure!(
+        actual == pin.sha256,
+        "{}: sha256 mismatch: expected {}, found {actual}",
+        path.display(),
+        pin.sha256
+    );
+    Ok(())
+}
+
+/// The series checker: the series' files in order (see [`Series::check_files`]), then the
+/// whole series applied with zero fuzz to a fresh unpacked tree, then the upstream's own tree
+/// checks. The scratch tree is a temporary folder, removed afterwards.
+pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
+    crate::deps::ensure_debian_packages(sh, &["patch"])?;
+    let series = series(sh, upstream)?;
+    series.check_files()?;
+    let source = upstream.source(sh)?;
+    let files = fetch(sh, &source)?;
+    let scratch = tempfile::Builder::new()
+        .prefix(&format!("{}-check-", upstream.name()))
+        .tempdir_in(crate::cache::dir()?)?;
+    stage(sh, &source, &files, &series, scratch.path())?;
+    upstream.check_tree(scratch.path())?;
+    println!(
+        "{}: {} patches, all listed once, all in the house format, all apply with zero fuzz",
+        upstream.series_dir(),
+        series.patches.len()
+    );
+    Ok(())
+}
+
+/// The key of `flavor`'s output: the pins, the series, the core and the flavor's settings.
+fn output_key<U: Upstream>(
+    sh: &Shell,
+    upstream: &U,
+    flavor: U::Flavor,
+    source: &Source,
+    series: &Series,
+    core: &Core,
+) -> anyhow::Result<String> {
+    let pins: Vec<String> =
+        source.files.iter().map(|f| format!("{} {}", f.pin.file, f.pin.sha256)).collect();
+    let series_sha256 = crate::cache::sha256_bytes(sh, &series.contents()?)?;
+    crate::cache::key(
+        sh,
+        &[
+            upstream.name(),
+            &pins.join(" "),
+            &format!("series {series_sha256}"),
+            &format!("core {}", core.key),
+            &upstream.flavor_key(flavor),
+        ],
+    )
+}
+
+/// The keyed output of `flavor`: reused when it exists, built otherwise (see the module
+/// documentation). Seconds when nothing changed.
+pub fn build<U: Upstream>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow::Result<Built> {
+    let series = series(sh, upstream)?;
+    series.check_files()?;
+    let source = upstream.source(sh)?;
+    let core = crate::core::build(sh)?;
+    let key = output_key(sh, upstream, flavor, &source, &series, &core)?;
+    let base = base(upstream)?;
+    let dir = base.join("out").join(&key);
+    if dir.exists() {
+        eprintln!(
+            "{}: reusing the build {} (same source, series, core, flags)",
+            upstream.name(),
+            dir.display()
+        );
+        return Ok(Built { dir, key });
+    }
+    crate::deps::ensure_debian_packages(sh, upstream.build_packages())?;
+    crate::deps::ensure_debian_packages(sh, &["patch"])?;
+    let _lock = crate::cache::lock(&base.join("work.lock"))?;
+    let dir = crate::cache::keyed(&dir, |out| {
+        let files = fetch(sh, &source)?;
+        let work = Work { dir: base.join("work"), tree: base.join("work/tree") };
+        prepare(sh, &source, &files, &series, &work, upstream.tree_outputs())?;
+        upstream.check_tree(&work.tree)?;
+        upstream.build(sh, flavor, &work, &core, out)
+    })?;
+    eprintln!("{}: build output {}", upstream.name(), dir.display());
+    Ok(Built { dir, key })
+}
+
+/// Builds `flavor` (when its key is new) and runs the upstream's tests on it.
+pub fn test<U: Upstream>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow::Result<()> {
+    let built = build(sh, upstream, flavor)?;
+    crate::step(&format!("testing {} build {}", upstream.name(), built.key));
+    upstream.test(sh, &built)
+}
+
+/// The test peer of `flavor`, built against that output (each only when its key is new).
+pub fn peer<U: Upstream>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow::Result<PathBuf> {
+    let built = build(sh, upstream, flavor)?;
+    let core = crate::core::build(sh)?;
+    crate::peers::build(sh, &upstream.peer(flavor, &built, &core))
+}
+
+/// Brings `work.tree` to the pinned source with the series applied. Reuses it when its stamp
+/// says it was made from the same files and series; otherwise prepares the new tree in a
+/// staging folder and copies only the files that differ into the tree, so unchanged files keep
+/// their mtimes and the build recompiles only what the patches touch. Paths in `keep` (build
+/// outputs inside the tree) survive.
+fn prepare(
+    sh: &Shell,
+    source: &Source,
+    files: &[PathBuf],
+    series: &Series,
+    work: &Work,
+    keep: &[&str],
+) -> anyhow::Result<()> {
+    let stamp_path = work.dir.join("tree.stamp");
+    let mut stamp = String::new();
+    for f in &source.files {
+        stamp += &format!("file {} sha256 {}\n", f.pin.file, f.pin.sha256);
+    }
+    stamp += &format!("series sha256 {}\n", crate::cache::sha256_bytes(sh, &series.contents()?)?);
+    if work.tree.exists() && fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+        eprintln!("reusing {} (same source, same series)", work.tree.display());
+        return Ok(());
+    }
+    let staging = work.dir.join("staging");
+    crate::cache::remove(&staging)?;
+    fs::create_dir_all(&staging)?;
+    stage(sh, source, files, series, &staging)?;
+    crate::step(&format!(
+        "updating {} from the staged tree (changed files only)",
+        work.tree.display()
+    ));
+    // The stamp goes first: an interrupted update must not look finished.
+    crate::cache::remove(&stamp_path)?;
+    let copied = sync_tree(&staging, &work.tree, keep)?;
+    eprintln!("{copied} files updated");
+    fs::remove_dir_all(&staging)?;
+    fs::write(&stamp_path, stamp)?;
+    Ok(())
+}
+
+/// Unpacks the source's files into `staging` (an empty folder) and applies the series: also
+/// the "all apply" part of the series checker.
+fn stage(
+    sh: &Shell,
+    source: &Source,
+    files: &[PathBuf],
+    series: &Series,
+    staging: &Path,
+) -> anyhow::Result<()> {
+    for (file, path) in source.files.iter().zip(files) {
+        crate::step(&format!("unpacking {} into {}", path.display(), staging.display()));
+        let strip = format!("--strip-components={}", file.strip_components);
+        cmd!(sh, "tar -xf {path} -C {staging} {strip}").run()?;
+    }
+    crate::step(&format!(
+        "applying {} patches from {}",
+        series.patches.len(),
+        series.dir.display()
+    ));
+    series.apply(sh, staging)
+}
+
+/// Makes `dst` hold the files of `src`, copying only files whose contents differ and deleting
+/// files `src` lacks (except under `keep`). Returns the number of files written.
+fn sync_tree(src: &Path, dst: &Path, keep: &[&str]) -> anyhow::Result<usize> {
+    let mut written = 0;
+    let mut wanted = std::collections::HashSet::new();
+    for entry in walkdir::WalkDir::new(src) {
+        let entry = entry?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let from = entry.path();
+        let rel = from.strip_prefix(src)?.to_owned();
+        let to = dst.join(&rel);
+        wanted.insert(rel);
+        if entry.file_type().is_symlink() {
+            let target = fs::read_link(from)?;
+            if fs::read_link(&to).ok().as_ref() != Some(&target) {
+                crate::cache::remove(&to)?;
+                fs::create_dir_all(to.parent().context("no parent")?)?;
+                std::os::unix::fs::symlink(&target, &to)?;
+                written += 1;
+            }
+            continue;
+        }
+        let len = entry.metadata()?.len();
+        let same = fs::symlink_metadata(&to).is_ok_and(|m| m.is_file() && m.len() == len)
+            && fs::read(&to)? == fs::read(from)?;
+        if !same {
+            crate::cache::remove(&to)?;
+            crate::cache::copy(from, &to)?;
+            written += 1;
+        }
+    }
+    if dst.exists() {
+        let mut walk = walkdir::WalkDir::new(dst).into_iter();
+        while let Some(entry) = walk.next() {
+            let entry = entry?;
+            let rel = entry.path().strip_prefix(dst)?;
+            if keep.iter().any(|k| rel == Path::new(k)) {
+                if entry.file_type().is_dir() {
+                    walk.skip_current_dir();
+                }
+                continue;
+            }
+            if !entry.file_type().is_dir() && !wanted.contains(rel) {
+                fs::remove_file(entry.path())?;
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// A file downloaded from a URL (upstream's release tarball, for machines with open internet).
+pub struct Url {
+    pub url: &'static str,
+}
+
+impl Provider for Url {
+    fn describe(&self) -> String {
+        self.url.to_owned()
+    }
+
+    fn fetch(&self, sh: &Shell, _pin: &Pin, dest: &Path) -> anyhow::Result<()> {
+        crate::deps::ensure_debian_packages(sh, &["curl"])?;
+        let url = self.url;
+        cmd!(sh, "curl --fail --location --retry 3 --progress-bar --output {dest} {url}").run()?;
+        Ok(())
+    }
+}
+
+/// A `.crate` file from the registry, downloaded with cargo's own machinery: a throwaway
+/// package that depends on exactly the pinned version, `cargo fetch` into a private
+/// CARGO_HOME, then the `.crate` file cargo stored (cargo has checked it against the registry
+/// index's checksum).
+pub struct Crate {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Provider for Crate {
+    fn describe(&self) -> String {
+        format!("the registry through `cargo fetch` ({} ={})", self.name, self.version)
+    }
+
+    fn fetch(&self, sh: &Shell, _pin: &Pin, dest: &Path) -> anyhow::Result<()> {
+        let dir = tempfile::Builder::new()
+            .prefix("cargo-fetch-")
+            .tempdir_in(dest.parent().context("no parent")?)?;
+        let manifest = dir.path().join("Cargo.toml");
+        let (name, version) = (self.name, self.version);
+        sh.write_file(
+            &manifest,
+            format!(
+                "# Written by `cargo xtask`: makes cargo download and verify the pinned crate.\n\
+                 [package]\nname = \"upstream-fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\
+                 publish = false\n[lib]\npath = \"lib.rs\"\n[dependencies]\n\
+                 {name} = \"={version}\"\n[workspace]\n"
+            ),
+        )?;
+        sh.write_file(dir.path().join("lib.rs"), "")?;
+        let cargo_home = dir.path().join("cargo-home");
+        {
+            let _home = sh.push_env("CARGO_HOME", &cargo_home);
+            cmd!(sh, "cargo fetch --quiet --manifest-path {manifest}").run()?;
+        }
+        let file = format!("{name}-{version}.crate");
+        let registry_cache = cargo_home.join("registry/cache");
+        let crate_file = fs::read_dir(&registry_cache)
+            .with_context(|| format!("reading {}", registry_cache.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path().join(&file)))
+            .find(|path| path.is_file())
+            .with_context(|| {
+                format!("cargo fetch left no {file} under {}", registry_cache.display())
+            })?;
+        fs::copy(&crate_file, dest).with_context(|| format!("copying {}", crate_file.display()))?;
+        Ok(())
+    }
+}
+
+/// For a file already in `downloads/` (made by another step, such as `git archive`): nothing
+/// to download; the pin still decides.
+pub struct Prefetched;
+
+impl Provider for Prefetched {
+    fn describe(&self) -> String {
+        "a file made earlier in this run".to_owned()
+    }
+
+    fn fetch(&self, _sh: &Shell, pin: &Pin, _dest: &Path) -> anyhow::Result<()> {
+        anyhow::bail!("{} is not in the cache's downloads", pin.file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_tree_rewrites_only_what_changed_and_keeps_outputs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+        for (path, text) in [("a.c", "same"), ("lib/b.c", "new"), ("lib/c.c", "added")] {
+            fs::create_dir_all(src.join(path).parent().unwrap()).unwrap();
+            fs::write(src.join(path), text).unwrap();
+        }
+        for (path, text) in
+            [("a.c", "same"), ("lib/b.c", "old"), ("gone.c", "x"), ("out/o.o", "obj")]
+        {
+            fs::create_dir_all(dst.join(path).parent().unwrap()).unwrap();
+            fs::write(dst.join(path), text).unwrap();
+        }
+        let written = sync_tree(&src, &dst, &["out"]).unwrap();
+        assert_eq!(written, 2, "b.c changed and c.c is new; a.c is left alone");
+        assert_eq!(fs::read_to_string(dst.join("lib/b.c")).unwrap(), "new");
+        assert_eq!(fs::read_to_string(dst.join("lib/c.c")).unwrap(), "added");
+        assert!(!dst.join("gone.c").exists(), "a file the source lacks goes");
+        assert!(dst.join("out/o.o").exists(), "build outputs stay");
+    }
+}

@@ -1,0 +1,242 @@
+//! A quilt patch series and its checker: the `series` file, the DEP-3 and house-format lint of
+//! every patch, and applying the series with zero fuzz ("all apply").
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use xshell::{Shell, cmd};
+
+/// A quilt patch series: the `series` file and the patches next to it.
+pub struct Series {
+    pub dir: PathBuf,
+    pub patches: Vec<String>,
+    /// Where in the unpacked tree the patches apply (`nss` for a tarball holding `nss/`, so the
+    /// patches read `a/lib/ssl/...` as upstream's repository does); empty for the top.
+    pub subdir: PathBuf,
+}
+
+impl Series {
+    /// Reads `<dir>/series`. A missing `series` file is an empty series.
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let path = dir.join("series");
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let patches = parse(&text).with_context(|| format!("reading {}", path.display()))?;
+        Ok(Self { dir: dir.to_owned(), patches, subdir: PathBuf::new() })
+    }
+
+    /// The same series, applied in `subdir` of the tree.
+    pub fn applied_in(self, subdir: &str) -> Self {
+        Self { subdir: PathBuf::from(subdir), ..self }
+    }
+
+    /// The series checker, without applying: every entry exists and is listed once, every patch
+    /// file in the directory is listed, and every patch is in the house format (DEP-3 header,
+    /// `a/` `b/` prefixes, no timestamps, no `index` lines).
+    pub fn check_files(&self) -> anyhow::Result<()> {
+        let mut problems = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for name in &self.patches {
+            if !seen.insert(name.as_str()) {
+                problems.push(format!("{name}: listed twice in series"));
+            }
+            let path = self.dir.join(name);
+            match fs::read_to_string(&path) {
+                Ok(text) => {
+                    problems.extend(lint_patch(&text).into_iter().map(|p| format!("{name}: {p}")))
+                }
+                Err(e) => {
+                    problems.push(format!("{name}: listed in series but cannot be read: {e}"))
+                }
+            }
+        }
+        if self.dir.exists() {
+            for entry in walkdir::WalkDir::new(&self.dir).sort_by_file_name() {
+                let entry = entry?;
+                let rel = entry.path().strip_prefix(&self.dir)?.to_string_lossy().into_owned();
+                let is_patch = rel.ends_with(".patch") || rel.ends_with(".diff");
+                if entry.file_type().is_file() && is_patch && !seen.contains(rel.as_str()) {
+                    problems.push(format!("{rel}: not listed in series (unused)"));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            bail!("{}/series has problems:\n  {}", self.dir.display(), problems.join("\n  "));
+        }
+        Ok(())
+    }
+
+    /// The bytes that decide the patched tree: the series and every patch, in order.
+    pub fn contents(&self) -> anyhow::Result<Vec<u8>> {
+        let mut all = fs::read(self.dir.join("series")).unwrap_or_default();
+        for name in &self.patches {
+            all.extend_from_slice(format!("\n=== {name}\n").as_bytes());
+            all.extend(fs::read(self.dir.join(name)).with_context(|| format!("reading {name}"))?);
+        }
+        Ok(all)
+    }
+
+    /// Applies every patch to `tree` in order, `-p1` with zero fuzz; stops at the first that
+    /// does not apply exactly and shows patch's output.
+    pub fn apply(&self, sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+        let tree = tree.join(&self.subdir);
+        for (i, name) in self.patches.iter().enumerate() {
+            eprintln!("applying [{}/{}] {name}", i + 1, self.patches.len());
+            let patch = self.dir.join(name);
+            let output = cmd!(
+                sh,
+                "patch -p1 --fuzz=0 --forward --batch --no-backup-if-mismatch --reject-file=- --directory {tree} --input {patch}"
+            )
+            .quiet()
+            .ignore_status()
+            .output()?;
+            if !output.status.success() {
+                bail!(
+                    "{name} does not apply with zero fuzz:\n{}{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The patch names of a quilt `series` file: one per line, `#` comments and blank lines
+/// ignored. Patch options (`-p0`, ...) are refused: every patch is `-p1`.
+pub fn parse(text: &str) -> anyhow::Result<Vec<String>> {
+    let mut patches = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let name = words.next().unwrap_or_default();
+        if let Some(option) = words.next() {
+            bail!(
+                "line {}: `{option}`: patch options are not supported (every patch is -p1)",
+                n + 1
+            );
+        }
+        patches.push(name.to_owned());
+    }
+    Ok(patches)
+}
+
+/// House-format problems of one patch (empty when it is fine): the DEP-3 fields
+/// `Description`, `Author` (or `From`), `Forwarded` and `Last-Update` before the first diff,
+/// and in the diff `a/` `b/` prefixes without timestamps or `index` lines.
+pub fn lint_patch(text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let header_end = text.find("\n--- ").map_or(text.len(), |i| i + 1);
+    let header = &text[..header_end];
+    for field in ["Description:", "Forwarded:", "Last-Update:"] {
+        if !header.lines().any(|l| l.starts_with(field)) {
+            problems.push(format!("DEP-3 header lacks `{field}`"));
+        }
+    }
+    if !header.lines().any(|l| l.starts_with("Author:") || l.starts_with("From:")) {
+        problems.push("DEP-3 header lacks `Author:` (or `From:`)".to_owned());
+    }
+    if header_end == text.len() {
+        problems.push("contains no diff".to_owned());
+    }
+    let diff_start = |l: &str| l.starts_with("--- ") || l.starts_with("diff ");
+    for (n, line) in text.lines().enumerate().skip_while(|(_, l)| !diff_start(l)) {
+        let n = n + 1;
+        if line.starts_with("index ") {
+            problems.push(format!("line {n}: `index` line (refresh with --no-index)"));
+        } else if let Some(path) = line.strip_prefix("--- ") {
+            if path.contains('\t') {
+                problems.push(format!("line {n}: timestamp (refresh with --no-timestamps)"));
+            }
+            if !(path.starts_with("a/") || path == "/dev/null") {
+                problems.push(format!("line {n}: old path lacks the `a/` prefix"));
+            }
+        } else if let Some(path) = line.strip_prefix("+++ ") {
+            if path.contains('\t') {
+                problems.push(format!("line {n}: timestamp (refresh with --no-timestamps)"));
+            }
+            if !(path.starts_with("b/") || path == "/dev/null") {
+                problems.push(format!("line {n}: new path lacks the `b/` prefix"));
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "Description: Link the core\n\
+        Author: tls-srp\n\
+        Forwarded: no\n\
+        Last-Update: 2026-12-02\n\
+        \n\
+        --- a/lib/ssl/ssl.gyp\n\
+        +++ b/lib/ssl/ssl.gyp\n\
+        @@ -1,1 +1,1 @@\n\
+        -old\n\
+        +new\n";
+
+    #[test]
+    fn series_lists_patches_without_comments_or_blank_lines() {
+        let text = "# TLS-SRP for NSS\n\na.patch\n  b.patch  # the second\n\n#c.patch\n";
+        assert_eq!(parse(text).unwrap(), ["a.patch", "b.patch"]);
+        assert_eq!(parse("").unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn series_refuses_patch_options() {
+        let error = parse("a.patch\nb.patch -p0\n").unwrap_err().to_string();
+        assert!(error.contains("line 2") && error.contains("-p0"), "{error}");
+    }
+
+    #[test]
+    fn a_patch_in_the_house_format_has_no_problems() {
+        assert_eq!(lint_patch(GOOD), Vec::<String>::new());
+    }
+
+    #[test]
+    fn dep3_lint_names_each_missing_field() {
+        for field in ["Description:", "Forwarded:", "Last-Update:"] {
+            let text: String =
+                GOOD.lines().filter(|l| !l.starts_with(field)).map(|l| format!("{l}\n")).collect();
+            assert_eq!(lint_patch(&text), [format!("DEP-3 header lacks `{field}`")]);
+        }
+        let from = GOOD.replace("Author:", "From:");
+        assert_eq!(lint_patch(&from), Vec::<String>::new(), "From: stands for Author:");
+        let no_author = GOOD.replace("Author: tls-srp\n", "");
+        assert_eq!(lint_patch(&no_author), ["DEP-3 header lacks `Author:` (or `From:`)"]);
+        // A field mentioned in the diff does not count for the header.
+        let late = no_author.replace("+new\n", "+new\n--- a/x\n+++ b/x\n+Author: someone\n");
+        assert!(lint_patch(&late).iter().any(|p| p.contains("Author")));
+    }
+
+    #[test]
+    fn lint_finds_diff_format_problems() {
+        let text = GOOD
+            .replace("--- a/lib/ssl/ssl.gyp", "diff --git a/lib/ssl/ssl.gyp b/lib/ssl/ssl.gyp\nindex 123..456 100644\n--- lib/ssl/ssl.gyp\t2026-01-01")
+            .replace("+++ b/lib/ssl/ssl.gyp", "+++ b/lib/ssl/ssl.gyp\t2026-01-01");
+        let problems = lint_patch(&text);
+        assert_eq!(
+            problems,
+            [
+                "line 7: `index` line (refresh with --no-index)",
+                "line 8: timestamp (refresh with --no-timestamps)",
+                "line 8: old path lacks the `a/` prefix",
+                "line 9: timestamp (refresh with --no-timestamps)",
+            ]
+        );
+        let header_only = "Description: x\nAuthor: y\nForwarded: no\nLast-Update: 2026-12-02\n";
+        assert_eq!(lint_patch(header_only), ["contains no diff"]);
+        let new_file = GOOD.replace("--- a/lib/ssl/ssl.gyp", "--- /dev/null");
+        assert_eq!(lint_patch(&new_file), Vec::<String>::new());
+    }
+}
