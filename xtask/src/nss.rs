@@ -316,12 +316,9 @@ impl Upstream for Nss {
         crate::cache::copy_dir(&dist.join("lib"), &out.join("lib"))?;
         crate::cache::copy_dir(&dist_root.join("public"), &out.join("public"))?;
         if flavor == Flavor::Debug {
-            for program in ["ssl_gtest", "tstclnt", "selfserv", "certutil"] {
-                crate::cache::copy(
-                    &dist.join("bin").join(program),
-                    &out.join("bin").join(program),
-                )?;
-            }
+            // ssl_gtest, tstclnt, selfserv, certutil and the tools gyp builds with them.
+            crate::cache::copy_dir(&dist.join("bin"), &out.join("bin"))?;
+
             make_gtest_db(sh, out)?;
         }
         Ok(())
