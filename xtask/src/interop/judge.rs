@@ -91,3 +91,56 @@ pub fn judge(
         detail,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interop::cases::cases;
+
+    fn case(client: Impl, server: Impl, name: &str) -> Case {
+        cases(client, server, 4).into_iter().find(|c| c.name == name).expect("the case exists")
+    }
+
+    #[test]
+    fn a_success_needs_every_handshake_and_answer_on_both_sides() {
+        let case = case(Impl::Nss, Impl::Boringssl, "2048-bit group, 0xC020");
+        let ok = "ok version=TLS1.2 cipher=0xC020 group=2048 user=srp2048\nsrp-user: srp2048\n";
+        let log: Vec<String> = vec!["accepted user=srp2048 cipher=0xC020".into(); 4];
+        let row = judge(Impl::Nss, Impl::Boringssl, &case, &ok.repeat(4), true, Some(&log));
+        assert!(row.passed, "{}", row.detail);
+        assert_eq!(row.handshakes, 4);
+        let short = judge(Impl::Nss, Impl::Boringssl, &case, &ok.repeat(3), true, Some(&log));
+        assert!(!short.passed, "3 of 4 handshakes is a failure");
+        let log3 = &log[..3];
+        let quiet = judge(Impl::Nss, Impl::Boringssl, &case, &ok.repeat(4), true, Some(log3));
+        assert!(!quiet.passed, "the server must log every handshake");
+        let status = judge(Impl::Nss, Impl::Boringssl, &case, &ok.repeat(4), false, Some(&log));
+        assert!(!status.passed, "a failing exit status fails the case");
+    }
+
+    #[test]
+    fn a_failure_needs_the_exact_error_and_alert() {
+        let case = case(Impl::Boringssl, Impl::Nss, "wrong password");
+        let log = vec!["rejected alert=bad_record_mac".to_owned()];
+        let out = "error: SRP_WRONG_PASSWORD alert=bad_record_mac\n";
+        let row = judge(Impl::Boringssl, Impl::Nss, &case, out, false, Some(&log));
+        assert!(row.passed, "{}", row.detail);
+        assert_eq!(row.expected, "`error: SRP_WRONG_PASSWORD alert=bad_record_mac`");
+        let other = "error: SRP_UNKNOWN_USER alert=unknown_psk_identity\n";
+        assert!(!judge(Impl::Boringssl, Impl::Nss, &case, other, false, Some(&log)).passed);
+        assert!(!judge(Impl::Boringssl, Impl::Nss, &case, out, true, Some(&log)).passed);
+        let accepted = vec!["accepted user=srp2048 cipher=0xC01D".to_owned()];
+        assert!(!judge(Impl::Boringssl, Impl::Nss, &case, out, false, Some(&accepted)).passed);
+    }
+
+    #[test]
+    fn gnutls_cli_output_is_read_by_its_alert_number() {
+        let case = case(Impl::Gnutls, Impl::Openssl, "unknown user");
+        let out = "*** Fatal error: A TLS fatal alert has been received.\n\
+                   *** Received alert [115]: Unknown PSK identity\n";
+        let log = vec!["rejected alert=unknown_psk_identity".to_owned()];
+        assert!(judge(Impl::Gnutls, Impl::Openssl, &case, out, false, Some(&log)).passed);
+        let completed = format!("{out}- Handshake was completed\n");
+        assert!(!judge(Impl::Gnutls, Impl::Openssl, &case, &completed, false, Some(&log)).passed);
+    }
+}

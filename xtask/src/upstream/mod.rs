@@ -85,6 +85,13 @@ pub trait Upstream {
     fn source(&self, sh: &Shell) -> anyhow::Result<Source>;
     /// Debian packages the build needs (installed when missing).
     fn build_packages(&self) -> &'static [&'static str];
+    /// Runs on a freshly unpacked tree before the series is applied: a Debian source package
+    /// that needs Debian's own patches applies `debian/patches` here (`quilt push -a` with
+    /// `QUILT_PATCHES=debian/patches`). Part of the tree's stamp through the series only, so
+    /// change the series (or the pin) when this changes.
+    fn after_unpack(&self, _sh: &Shell, _tree: &Path) -> anyhow::Result<()> {
+        Ok(())
+    }
     /// Checks of the patched tree beyond "the series applies" (an API version, say).
     fn check_tree(&self, _tree: &Path) -> anyhow::Result<()> {
         Ok(())
@@ -93,6 +100,12 @@ pub trait Upstream {
     /// brought up to date.
     fn tree_outputs(&self) -> &'static [&'static str] {
         &[]
+    }
+    /// Outputs of other upstreams this one builds against (lighttpd on the patched BoringSSL):
+    /// built first, their keys go into this output's key. `build` may call it again to find
+    /// them (they are cached by then).
+    fn depends_on(&self, _sh: &Shell, _flavor: Self::Flavor) -> anyhow::Result<Vec<Built>> {
+        Ok(Vec::new())
     }
     /// Everything besides the source, the series and the core that decides `flavor`'s outputs
     /// (flags, targets, configuration), as text: part of the output's key.
@@ -219,7 +232,7 @@ pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
     let scratch = tempfile::Builder::new()
         .prefix(&format!("{}-check-", upstream.name()))
         .tempdir_in(crate::cache::dir()?)?;
-    stage(sh, &source, &files, &series, scratch.path())?;
+    stage(sh, upstream, &source, &files, &series, scratch.path())?;
     upstream.check_tree(scratch.path())?;
     println!(
         "{}: {} patches, all listed once, all in the house format, all apply with zero fuzz",
@@ -241,6 +254,8 @@ fn output_key<U: Upstream>(
     let pins: Vec<String> =
         source.files.iter().map(|f| format!("{} {}", f.pin.file, f.pin.sha256)).collect();
     let series_sha256 = crate::cache::sha256_bytes(sh, &series.contents()?)?;
+    let inputs: Vec<String> =
+        upstream.depends_on(sh, flavor)?.into_iter().map(|built| built.key).collect();
     crate::cache::key(
         sh,
         &[
@@ -248,6 +263,7 @@ fn output_key<U: Upstream>(
             &pins.join(" "),
             &format!("series {series_sha256}"),
             &format!("core {}", core.key),
+            &format!("inputs {}", inputs.join(" ")),
             &upstream.flavor_key(flavor),
         ],
     )
@@ -277,7 +293,7 @@ pub fn build<U: Upstream>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow
     let dir = crate::cache::keyed(&dir, |out| {
         let files = fetch(sh, &source)?;
         let work = Work { dir: base.join("work"), tree: base.join("work/tree") };
-        prepare(sh, &source, &files, &series, &work, upstream.tree_outputs())?;
+        prepare(sh, upstream, &source, &files, &series, &work)?;
         upstream.check_tree(&work.tree)?;
         upstream.build(sh, flavor, &work, &core, out)
     })?;
@@ -306,12 +322,13 @@ pub fn peer<U: Upstream>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow:
 /// outputs inside the tree) survive.
 fn prepare(
     sh: &Shell,
+    upstream: &impl Upstream,
     source: &Source,
     files: &[PathBuf],
     series: &Series,
     work: &Work,
-    keep: &[&str],
 ) -> anyhow::Result<()> {
+    let keep = upstream.tree_outputs();
     let stamp_path = work.dir.join("tree.stamp");
     let mut stamp = String::new();
     for f in &source.files {
@@ -325,7 +342,7 @@ fn prepare(
     let staging = work.dir.join("staging");
     crate::cache::remove(&staging)?;
     fs::create_dir_all(&staging)?;
-    stage(sh, source, files, series, &staging)?;
+    stage(sh, upstream, source, files, series, &staging)?;
     crate::step(&format!(
         "updating {} from the staged tree (changed files only)",
         work.tree.display()
@@ -343,6 +360,7 @@ fn prepare(
 /// the "all apply" part of the series checker.
 fn stage(
     sh: &Shell,
+    upstream: &impl Upstream,
     source: &Source,
     files: &[PathBuf],
     series: &Series,
@@ -353,6 +371,7 @@ fn stage(
         let strip = format!("--strip-components={}", file.strip_components);
         cmd!(sh, "tar -xf {path} -C {staging} {strip}").run()?;
     }
+    upstream.after_unpack(sh, staging)?;
     crate::step(&format!(
         "applying {} patches from {}",
         series.patches.len(),
