@@ -517,6 +517,83 @@ impl Provider for Prefetched {
 mod tests {
     use super::*;
 
+    /// An upstream whose only real parts are the ones `stage` uses.
+    struct Fake;
+
+    impl Upstream for Fake {
+        type Flavor = ();
+        fn name(&self) -> &'static str {
+            "fake"
+        }
+        fn series_dir(&self) -> &'static str {
+            "fake-patches"
+        }
+        fn source(&self, _sh: &Shell) -> anyhow::Result<Source> {
+            unreachable!("the test passes its source")
+        }
+        fn build_packages(&self) -> &'static [&'static str] {
+            &[]
+        }
+        fn after_unpack(&self, _sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+            ensure!(tree.join("debian/rules").exists(), "both tarballs are unpacked first");
+            Ok(fs::write(tree.join("after-unpack"), "ran")?)
+        }
+        fn flavor_key(&self, _flavor: ()) -> String {
+            String::new()
+        }
+        fn build(&self, _: &Shell, _: (), _: &Work, _: &Core, _: &Path) -> anyhow::Result<()> {
+            unreachable!()
+        }
+        fn test(&self, _sh: &Shell, _built: &Built) -> anyhow::Result<()> {
+            unreachable!()
+        }
+        fn peer(&self, _: (), _: &Built, _: &Core) -> crate::peers::Recipe {
+            unreachable!()
+        }
+    }
+
+    /// A Debian source package: the orig tarball (top folder `pkg-1.0/`, stripped) and the
+    /// debian tarball (`debian/` at the top) unpack into one tree, then the series applies.
+    #[test]
+    fn an_orig_and_a_debian_tarball_make_one_tree_before_the_series() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let sh = Shell::new().unwrap();
+        for (path, text) in [
+            ("orig/pkg-1.0/src/a.c", "one\n"),
+            ("deb/debian/rules", "#!/usr/bin/make -f\n"),
+            ("patches/series", "change-a.patch\n"),
+            (
+                "patches/change-a.patch",
+                "Description: change a\nAuthor: t\nForwarded: no\nLast-Update: 2026-12-02\n\n\
+                 --- a/src/a.c\n+++ b/src/a.c\n@@ -1 +1 @@\n-one\n+two\n",
+            ),
+        ] {
+            fs::create_dir_all(dir.join(path).parent().unwrap()).unwrap();
+            fs::write(dir.join(path), text).unwrap();
+        }
+        let (orig, deb) = (dir.join("pkg_1.0.orig.tar.gz"), dir.join("pkg_1.0-1.debian.tar.xz"));
+        let (orig_dir, deb_dir) = (dir.join("orig"), dir.join("deb"));
+        cmd!(sh, "tar -czf {orig} -C {orig_dir} pkg-1.0").run().unwrap();
+        cmd!(sh, "tar -cJf {deb} -C {deb_dir} debian").run().unwrap();
+        let pin = |file| Pin { name: "pkg", version: "1.0", file, size: 0, sha256: "" };
+        let source = Source {
+            files: vec![
+                SourceFile { pin: pin("pkg_1.0.orig.tar.gz"), strip_components: 1 },
+                SourceFile { pin: pin("pkg_1.0-1.debian.tar.xz"), strip_components: 0 },
+            ],
+            provider: Box::new(Prefetched),
+        };
+        let series = Series::load(&dir.join("patches")).unwrap();
+        series.check_files().unwrap();
+        let tree = dir.join("tree");
+        fs::create_dir_all(&tree).unwrap();
+        stage(&sh, &Fake, &source, &[orig, deb], &series, &tree).unwrap();
+        assert_eq!(fs::read_to_string(tree.join("src/a.c")).unwrap(), "two\n");
+        assert!(tree.join("debian/rules").exists());
+        assert_eq!(fs::read_to_string(tree.join("after-unpack")).unwrap(), "ran");
+    }
+
     #[test]
     fn sync_tree_rewrites_only_what_changed_and_keeps_outputs() {
         let tmp = tempfile::tempdir().unwrap();
