@@ -50,7 +50,8 @@ enum Command {
     Interop(interop::Interop),
     /// NSS with TLS-SRP: fetch the pinned source, check the patch series, build.
     Nss(nss::Command),
-    /// Run every test: header drift, cargo tests, constant-time check.
+    /// Run every test: header drift, cargo tests, constant-time check, NSS ssl_gtest,
+    /// BoringSSL ssl_test, interop.
     Test(test::Test),
     /// Print the path of a test peer (srp-peer-boringssl, -openssl, -nss), building it if needed.
     Which(peers::Which),
