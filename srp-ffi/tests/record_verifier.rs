@@ -40,7 +40,8 @@ fn verifier_of(record: *const srp_verifier_record, capacity: usize) -> Result<Ve
     let mut out = vec![0xAAu8; capacity];
     let mut len = usize::MAX;
     // SAFETY: `out` has `capacity` writable bytes; `len` is writable; the record is live.
-    let result = unsafe { srp_verifier_record_verifier(record, out.as_mut_ptr(), capacity, &mut len) };
+    let result =
+        unsafe { srp_verifier_record_verifier(record, out.as_mut_ptr(), capacity, &mut len) };
     if result != srp_result::SRP_RESULT_OK {
         assert_eq!(len, usize::MAX, "nothing written on failure");
         return Err(result);
