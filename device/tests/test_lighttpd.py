@@ -20,6 +20,8 @@ import os
 import shutil
 import signal
 import socket
+import socketserver
+import struct
 import subprocess
 import sys
 import tempfile
@@ -62,6 +64,75 @@ class Backend(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def gateway_env_line(env):
+    keys = ("REMOTE_USER", "AUTH_TYPE", "SSL_SRP_USER")
+    return "".join(f"{k}={env.get(k, '')}\n" for k in keys).encode()
+
+
+class Scgi(socketserver.StreamRequestHandler):
+    """An SCGI backend: answers with the user variables lighttpd passed."""
+
+    def handle(self):
+        length = b""
+        while not length.endswith(b":"):
+            c = self.rfile.read(1)
+            if not c or len(length) > 10:
+                return
+            length += c
+        headers = self.rfile.read(int(length[:-1]))
+        self.rfile.read(1)  # the netstring's ','
+        items = headers.split(b"\0")
+        env = {items[i].decode(): items[i + 1].decode(errors="replace")
+               for i in range(0, len(items) - 1, 2)}
+        self.wfile.write(b"Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n"
+                         + gateway_env_line(env))
+
+
+class FastCgi(socketserver.StreamRequestHandler):
+    """A FastCGI responder (one request per connection): answers with the user variables."""
+
+    def record(self):
+        head = self.rfile.read(8)
+        if len(head) < 8:
+            return None, None, b""
+        _version, rtype, rid, clen, plen, _ = struct.unpack("!BBHHBB", head)
+        body = self.rfile.read(clen)
+        self.rfile.read(plen)
+        return rtype, rid, body
+
+    def send(self, rtype, rid, body):
+        self.wfile.write(struct.pack("!BBHHBB", 1, rtype, rid, len(body), 0, 0) + body)
+
+    def handle(self):
+        params, rid = b"", 1
+        while True:
+            rtype, rid_, body = self.record()
+            if rtype is None:
+                return
+            rid = rid_
+            if rtype == 4:  # FCGI_PARAMS
+                params += body
+            elif rtype == 5 and not body:  # the empty FCGI_STDIN ends the request
+                break
+        env, i = {}, 0
+        while i < len(params):
+            lens = []
+            for _ in range(2):
+                if params[i] < 128:
+                    lens.append(params[i])
+                    i += 1
+                else:
+                    lens.append(struct.unpack("!I", params[i:i + 4])[0] & 0x7FFFFFFF)
+                    i += 4
+            name = params[i:i + lens[0]].decode()
+            env[name] = params[i + lens[0]:i + lens[0] + lens[1]].decode(errors="replace")
+            i += lens[0] + lens[1]
+        out = b"Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n" + gateway_env_line(env)
+        self.send(6, rid, out)  # FCGI_STDOUT
+        self.send(6, rid, b"")
+        self.send(3, rid, b"\0\0\0\0\0\0\0\0")  # FCGI_END_REQUEST, FCGI_REQUEST_COMPLETE
+
+
 CGI_WHOAMI = """#!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\n'
 if [ -n "$SSL_SRP_USER" ]; then printf 'srp-user: %s\\n' "$SSL_SRP_USER"; else echo 'srp-user: none'; fi
@@ -75,7 +146,7 @@ printf 'REMOTE_USER=%s\\nAUTH_TYPE=%s\\nSSL_SRP_USER=%s\\nHTTPS=%s\\n' \\
 
 
 class Lighttpd:
-    def __init__(self, binary, workdir, ports, backend_port):
+    def __init__(self, binary, workdir, ports, backend_port, scgi_port, fastcgi_port):
         self.binary = binary
         self.dir = workdir
         self.ports = ports
@@ -85,7 +156,8 @@ class Lighttpd:
         d = workdir
         with open(self.conf, "w") as f:
             f.write(f"""
-server.modules = ( "mod_openssl", "mod_alias", "mod_cgi", "mod_proxy" )
+server.modules = ( "mod_openssl", "mod_alias", "mod_cgi", "mod_proxy", "mod_scgi",
+                   "mod_fastcgi" )
 server.document-root = "{d}/www"
 server.bind = "127.0.0.1"
 server.port = {ports['http']}
@@ -115,6 +187,14 @@ $HTTP["url"] == "/env" {{ cgi.assign = ( "" => "" ) }}
 $HTTP["url"] =^ "/proxy/" {{
     proxy.server = ( "" => ( ( "host" => "127.0.0.1", "port" => {backend_port} ) ) )
     proxy.header = ( "remote-user" => "X-Remote-User" )
+}}
+$HTTP["url"] =^ "/scgi/" {{
+    scgi.server = ( "/scgi/" => ( ( "host" => "127.0.0.1", "port" => {scgi_port},
+                                    "check-local" => "disable" ) ) )
+}}
+$HTTP["url"] =^ "/fcgi/" {{
+    fastcgi.server = ( "/fcgi/" => ( ( "host" => "127.0.0.1", "port" => {fastcgi_port},
+                                       "check-local" => "disable" ) ) )
 }}
 """)
 
@@ -242,8 +322,13 @@ def main():
     d = tempfile.mkdtemp(prefix="lighttpd-srp-")
     backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Backend)
     threading.Thread(target=backend.serve_forever, daemon=True).start()
+    gateways = [socketserver.ThreadingTCPServer(("127.0.0.1", 0), h) for h in (Scgi, FastCgi)]
+    for g in gateways:
+        g.daemon_threads = True
+        threading.Thread(target=g.serve_forever, daemon=True).start()
     ports = {"http": free_port(), "srp": free_port(), "both": free_port(), "low": free_port()}
-    server = Lighttpd(args.lighttpd, d, ports, backend.server_address[1])
+    server = Lighttpd(args.lighttpd, d, ports, backend.server_address[1],
+                      gateways[0].server_address[1], gateways[1].server_address[1])
     r = Results()
     started = time.monotonic()
     try:
@@ -253,6 +338,8 @@ def main():
     finally:
         server.stop()
         backend.shutdown()
+        for g in gateways:
+            g.shutdown()
         if args.keep:
             print(f"kept {d}")
         else:
@@ -337,6 +424,13 @@ def cases(args, r, server, ports, vfile, d):
     rc, out = curl(srp, u, pw, "/env")
     r.check("CGI environment", rc == 0 and f"REMOTE_USER={u}\nAUTH_TYPE=SRP\nSSL_SRP_USER={u}\n"
             in out, out)
+    for path in ("/scgi/x", "/fcgi/x"):
+        rc, out = curl(srp, u, pw, path)
+        r.check(f"{path.split('/')[1].upper()} environment",
+                rc == 0 and out == f"REMOTE_USER={u}\nAUTH_TYPE=SRP\nSSL_SRP_USER={u}\n", out)
+    rc, out = run(["curl", "-sS", "--max-time", "30", "-k", f"https://127.0.0.1:{both}/scgi/x"])
+    r.check("SCGI environment without TLS-SRP: no user",
+            rc == 0 and out == "REMOTE_USER=\nAUTH_TYPE=\nSSL_SRP_USER=\n", out)
     rc, out = curl(srp, u, pw, "/proxy/x", ["-H", "X-Remote-User: mallory"])
     r.check("mod_proxy backend gets the user, not the forged header",
             rc == 0 and out.strip() == f"x-remote-user: {u}", out)
