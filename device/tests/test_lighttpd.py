@@ -485,6 +485,20 @@ def cases(args, r, server, ports, vfile, d):
         pass
     r.check("broken verifier file: startup fails naming file and line",
             rc != 0 and f"{bad}:2" in out, out)
+    short_seed = os.path.join(d, "short-seed")
+    with open(short_seed, "wb") as f:
+        f.write(os.urandom(8))
+    with open(conf, "w") as f:
+        f.write(text.replace(f'"{bad}"', f'"{d}/srpvfile"').replace(f'"{d}/seed"',
+                                                                   f'"{short_seed}"'))
+    rc, out = run([args.lighttpd, "-tt", "-f", conf])
+    r.check("a seed file under 16 bytes: startup fails naming it",
+            rc != 0 and f"{short_seed}: 8 bytes" in out, out)
+    with open(conf, "w") as f:
+        f.write(text.replace(f'"{bad}"', f'"{d}/missing-srpvfile"'))
+    rc, out = run([args.lighttpd, "-tt", "-f", conf])
+    r.check("a missing verifier file: startup fails naming it",
+            rc != 0 and f"{d}/missing-srpvfile" in out, out)
     with open(conf, "w") as f:
         f.write(text.replace("ssl.srp.fake-user-seed-file", "ssl.srp.min-group = 2000\n#"))
     rc, out = run([args.lighttpd, "-tt", "-f", conf])
