@@ -138,6 +138,11 @@ printf 'Content-Type: text/plain\\r\\n\\r\\n'
 if [ -n "$SSL_SRP_USER" ]; then printf 'srp-user: %s\\n' "$SSL_SRP_USER"; else echo 'srp-user: none'; fi
 """
 
+CGI_SLOW = """#!/bin/sh
+sleep 2
+printf 'Content-Type: text/plain\\r\\n\\r\\nslow: %s\\n' "$SSL_SRP_USER"
+"""
+
 CGI_ENV = """#!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\n'
 printf 'REMOTE_USER=%s\\nAUTH_TYPE=%s\\nSSL_SRP_USER=%s\\nHTTPS=%s\\n' \\
@@ -181,7 +186,8 @@ $SERVER["socket"] == "127.0.0.1:{ports['both']}" {{
     ssl.srp.verifier-file = "{d}/srpvfile"
     ssl.srp.fake-user-seed-file = "{d}/seed"
 }}
-alias.url = ( "/whoami" => "{d}/cgi/whoami", "/env" => "{d}/cgi/env" )
+alias.url = ( "/whoami" => "{d}/cgi/whoami", "/env" => "{d}/cgi/env", "/slow" => "{d}/cgi/slow" )
+$HTTP["url"] == "/slow" {{ cgi.assign = ( "" => "" ) }}
 $HTTP["url"] == "/whoami" {{ cgi.assign = ( "" => "" ) }}
 $HTTP["url"] == "/env" {{ cgi.assign = ( "" => "" ) }}
 $HTTP["url"] =^ "/proxy/" {{
@@ -216,15 +222,21 @@ $HTTP["url"] =^ "/fcgi/" {{
 
     def reload(self):
         """Graceful restart (SIGUSR1): lighttpd finishes in-flight requests, rereads its
-        configuration (and the verifier file) and listens again."""
+        configuration (and the verifier file) and listens again. Returns when the error log
+        says it started again and its sockets accept connections."""
+        started = self.log().count("server started")
         self.proc.send_signal(signal.SIGUSR1)
         deadline = time.monotonic() + 20
-        mark = "graceful restart"
         while time.monotonic() < deadline:
-            if self.log().count("server started") >= 2 or mark in self.log():
-                break
+            if self.log().count("server started") > started:
+                try:
+                    for port in self.ports.values():
+                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    return
+                except OSError:
+                    pass
             time.sleep(0.1)
-        time.sleep(0.5)
+        raise RuntimeError("lighttpd did not come back from a graceful restart within 20 s")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -265,7 +277,7 @@ class Results:
 def make_files(args, d):
     os.makedirs(os.path.join(d, "www"))
     os.makedirs(os.path.join(d, "cgi"))
-    for name, text in (("whoami", CGI_WHOAMI), ("env", CGI_ENV)):
+    for name, text in (("whoami", CGI_WHOAMI), ("env", CGI_ENV), ("slow", CGI_SLOW)):
         path = os.path.join(d, "cgi", name)
         with open(path, "w") as f:
             f.write(text)
@@ -459,7 +471,16 @@ def cases(args, r, server, ports, vfile, d):
     os.replace(tmp, vfile)
     rc, out = peer(peers["boringssl"], srp, u, pw)
     r.check("before reload the old password still works", rc == 0, out)
+    # A request in flight (a CGI that takes 2 s) finishes across the graceful restart.
+    slow = {}
+    thread = threading.Thread(target=lambda: slow.update(zip(("rc", "out"),
+                                                             curl(srp, u, pw, "/slow"))))
+    thread.start()
+    time.sleep(0.7)
     server.reload()
+    thread.join(timeout=TIMEOUT)
+    r.check("a request in flight finishes across the reload",
+            slow.get("rc") == 0 and slow.get("out", "").strip() == f"slow: {u}", str(slow))
     rc, out = peer(peers["boringssl"], srp, u, "new password")
     r.check("after reload the new password works", rc == 0 and f"srp-user: {u}" in out, out)
     rc, out = peer(peers["boringssl"], srp, u, pw)
