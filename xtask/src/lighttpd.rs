@@ -246,7 +246,10 @@ impl Upstream for Lighttpd {
             crate::step(&format!("configuring lighttpd in {} (CMake, Ninja)", build.display()));
             let tree = &work.tree;
             let defines: Vec<String> = settings.iter().map(|s| format!("-D{s}")).collect();
-            cmd!(sh, "cmake -S {tree} -B {build} -G Ninja -Wno-dev {defines...}").quiet().run()?;
+            cmd!(sh, "cmake -S {tree} -B {build} -G Ninja -Wno-dev {defines...}")
+                .quiet()
+                .ignore_stdout()
+                .run()?;
             fs::write(&stamp, &wanted)?;
         }
         crate::step("ninja lighttpd (about a minute from scratch)");
