@@ -3,7 +3,7 @@
 //! Run `cargo xtask --help` for the commands. One module per command; shared parts: `cache`
 //! (the build cache outside the clone), `core` (the srp-ffi static library and its link
 //! recipe), `upstream` (pinned sources, patch series, keyed builds: one trait that NSS and
-//! BoringSSL implement), `peers` (the test peers), `gtest` (googletest reports), `deps`
+//! BoringSSL and lighttpd implement), `peers` (the test peers), `gtest` (googletest reports), `deps`
 //! (Debian packages). xtask/README.md tells how to add an upstream tree.
 
 mod bench;
@@ -14,8 +14,10 @@ mod core;
 mod ctgrind;
 mod demo;
 mod deps;
+mod device;
 mod gtest;
 mod interop;
+mod lighttpd;
 mod nss;
 mod peers;
 mod test;
@@ -46,8 +48,12 @@ enum Command {
     Demo(demo::Demo),
     /// Run client and server under valgrind memcheck with secrets marked undefined.
     Ctgrind(ctgrind::Ctgrind),
+    /// The demo device: a router's admin pages behind lighttpd with TLS-SRP, on loopback.
+    Device(device::Device),
     /// TLS-SRP handshakes: patched NSS and BoringSSL against each other, OpenSSL and GnuTLS.
     Interop(interop::Interop),
+    /// lighttpd with TLS-SRP: fetch the pinned source, check the patch series, build, test.
+    Lighttpd(lighttpd::Command),
     /// NSS with TLS-SRP: fetch the pinned source, check the patch series, build.
     Nss(nss::Command),
     /// Run every test: header drift, cargo tests, constant-time check, NSS ssl_gtest,
@@ -70,7 +76,9 @@ fn main() -> anyhow::Result<()> {
         Command::Codegen(cmd) => cmd.run(&sh),
         Command::Ctgrind(cmd) => cmd.run(&sh),
         Command::Demo(cmd) => cmd.run(&sh),
+        Command::Device(cmd) => cmd.run(&sh),
         Command::Interop(cmd) => cmd.run(&sh),
+        Command::Lighttpd(cmd) => cmd.run(&sh),
         Command::Nss(cmd) => cmd.run(&sh),
         Command::Test(cmd) => cmd.run(&sh),
         Command::Which(cmd) => cmd.run(&sh),

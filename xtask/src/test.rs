@@ -10,7 +10,10 @@
 //!    (`cargo xtask boringssl test`);
 //! 6. interop over loopback: the patched NSS and BoringSSL against each other, OpenSSL 3.0 libssl
 //!    and GnuTLS, in both directions, every group and suite, hundreds of handshakes per pair and
-//!    every failure case, writing `docs/interop.md` (`cargo xtask interop --write`).
+//!    every failure case, writing `docs/interop.md` (`cargo xtask interop --write`);
+//! 7. lighttpd 1.4.79 with the TLS-SRP series, built from the pinned source on the BoringSSL
+//!    of step 5, against the peers, curl and gnutls-cli, and the demo device in its four
+//!    arrangements (`cargo xtask lighttpd test`: about 2 minutes once BoringSSL is built).
 //!
 //! Every step runs even when an earlier one failed, so one run shows every failure.
 
@@ -39,6 +42,7 @@ impl Test {
         check("nss test", crate::nss::test(sh));
         check("boringssl test", crate::boringssl::test(sh));
         check("interop", crate::interop::Interop::new(100, false).run(sh));
+        check("lighttpd test", crate::lighttpd::test(sh, 20));
         anyhow::ensure!(failed.is_empty(), "failed: {}", failed.join(", "));
         eprintln!("all tests passed");
         Ok(())
