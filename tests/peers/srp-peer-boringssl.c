@@ -397,6 +397,8 @@ static int run_server(const struct peer_options *o) {
   }
 #else
   if (o->fake_user_seed != NULL) {
+    unsigned char seed[256];
+    (void)peer_read_seed(o->fake_user_seed, seed, sizeof(seed));
     fprintf(stderr, "%s: OpenSSL has no fake users (--fake-user-seed)\n", PEER_NAME);
     return 2;
   }
