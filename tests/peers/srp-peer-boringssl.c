@@ -4,16 +4,24 @@
  * tests"):
  *
  *   srp-peer-boringssl client --connect HOST:PORT --user U --password P [--cipher 0xC01D,...]
- *                             [--min-group BITS] [--count N] [--get PATH]
- *     one line per handshake: `ok version=TLS1.2 cipher=0xC01D group=2048 user=U`; with --get,
- *     sends `GET PATH HTTP/1.0` and prints the response body. On failure: exit 1 after
- *     `error: <library error name> alert=<TLS alert name or none>`.
+ *                             [--min-group BITS] [--max-version 1.2|1.3] [--count N]
+ *                             [--resume] [--get PATH]
+ *     one line per handshake: `ok version=TLS1.2 cipher=0xC01D group=2048 user=U` (with
+ *     --resume, ` resumed=yes|no` after it: every handshake after the first offers the previous
+ *     session); with --get, sends `GET PATH HTTP/1.0` and prints the response body. On failure:
+ *     exit 1 after `error: <library error name> alert=<TLS alert name or none>`. With
+ *     --max-version 1.3 the client offers what a browser would: TLS 1.3 and 1.2, the library's
+ *     default cipher suites and the SRP ones (or those of --cipher).
  *
  *   srp-peer-boringssl server --listen HOST:PORT --verifiers FILE [--cert PEM --key PEM]
- *                             [--cipher ...] [--min-group BITS] [--count N] [--cpu-log FILE]
- *     FILE is an OpenSSL srpvfile or a GnuTLS tpasswd file (its tpasswd.conf is FILE.conf or
- *     tpasswd.conf next to it). Prints `listening HOST:PORT` when ready (port 0 picks one), then
- *     per connection `accepted user=U cipher=0x....` or `rejected alert=...`; answers a request
+ *                             [--cipher ...] [--min-group BITS] [--max-version 1.2|1.3]
+ *                             [--fake-user-seed FILE] [--count N] [--cpu-log FILE]
+ *     FILE is an OpenSSL srpvfile or a GnuTLS tpasswd file (its tpasswd.conf is FILE.conf; the
+ *     OpenSSL build also tries tpasswd.conf next to it). The BoringSSL server hands the file to
+ *     the library (SSL_CTX_set_srp_verifier_file), whose fake users follow the file's groups and
+ *     salt lengths, derived from the --fake-user-seed file's bytes (16 to 256; a random seed
+ *     without it). Prints `listening HOST:PORT` when ready (port 0 picks one), then per
+ *     connection `accepted user=U cipher=0x....` or `rejected alert=...`; answers a request
  *     with `HTTP/1.0 200 OK` and the body `srp-user: U`. Exits after N connections with --count.
  *
  * --cert/--key give the server an RSA certificate, which enables the SRP-SHA-RSA suites (0xC01E,
@@ -28,7 +36,8 @@
  *
  * The same source also builds against OpenSSL 3.0's libssl (without OPENSSL_IS_BORINGSSL) as
  * srp-peer-openssl, the OpenSSL side of the interop tests, on libssl's own SRP API (Debian's
- * `openssl s_server -srpvfile` crashes). OpenSSL has no fake users and cannot offer SRP without
+ * `openssl s_server -srpvfile` crashes), with the verifier file read here and a username
+ * callback. OpenSSL has no fake users (--fake-user-seed: exit 2) and cannot offer SRP without
  * a username; its error names are OpenSSL's reason strings. OpenSSL's client floor defaults to
  * 1024 bits, and its server has none: the peer applies --min-group in its username callback.
  *
@@ -50,9 +59,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
-#if defined(OPENSSL_IS_BORINGSSL)
-#include <srp_ffi.h>
-#else
+#if !defined(OPENSSL_IS_BORINGSSL)
 #include <openssl/srp.h>
 #endif
 
@@ -63,6 +70,7 @@
 #endif
 #include "peer-cli.h"
 
+#if !defined(OPENSSL_IS_BORINGSSL)
 #define MAX_USERS 4096
 
 struct user {
@@ -72,8 +80,12 @@ struct user {
 
 static struct user users[MAX_USERS];
 static size_t num_users;
+#endif
+
+#if !defined(OPENSSL_IS_BORINGSSL)
 /* The server's --min-group; the OpenSSL build checks it in the username callback. */
 static unsigned server_min_group;
+#endif
 /* The fatal alerts of the current connection (the info callback has no argument to carry
  * them). */
 static struct peer_alerts connection_alerts = PEER_NO_ALERTS;
@@ -145,6 +157,7 @@ static int set_ciphers(SSL_CTX *ctx, const struct peer_options *o) {
   return 1;
 }
 
+#if !defined(OPENSSL_IS_BORINGSSL)
 /* Verifier files: numbers in the base64 alphabet 0-9A-Za-z./, read as big-endian base-64
  * integers (so OpenSSL's byte padding and GnuTLS's stripped zero digits read the same). */
 static BIGNUM *from_b64(const char *s, size_t len) {
@@ -312,19 +325,6 @@ static int load_verifiers(const char *path) {
 
 /* N and g of the RFC 5054 group of `bits` bits. */
 static int group_by_bits(unsigned bits, BIGNUM **n, BIGNUM **g) {
-#if defined(OPENSSL_IS_BORINGSSL)
-  /* From the SRP core the library links. */
-  const srp_group *group;
-  const uint8_t *n_bytes, *g_bytes;
-  size_t n_len, g_len;
-  if (srp_group_get(bits, &group) != SRP_RESULT_OK ||
-      srp_group_n(group, &n_bytes, &n_len) != SRP_RESULT_OK ||
-      srp_group_g(group, &g_bytes, &g_len) != SRP_RESULT_OK) {
-    return 0;
-  }
-  *n = BN_bin2bn(n_bytes, n_len, NULL);
-  *g = BN_bin2bn(g_bytes, g_len, NULL);
-#else
   char id[16];
   snprintf(id, sizeof(id), "%u", bits);
   SRP_gN *gn = SRP_get_default_gN(id);
@@ -333,9 +333,9 @@ static int group_by_bits(unsigned bits, BIGNUM **n, BIGNUM **g) {
   }
   *n = BN_dup(gn->N);
   *g = BN_dup(gn->g);
-#endif
   return *n != NULL && *g != NULL;
 }
+#endif
 
 /* The size of the SRP group of the connection. */
 static unsigned connection_group_bits(SSL *ssl) {
@@ -347,46 +347,70 @@ static unsigned connection_group_bits(SSL *ssl) {
 #endif
 }
 
+#if !defined(OPENSSL_IS_BORINGSSL)
+/* The OpenSSL server's verifier source. */
 static int username_callback(SSL *ssl, int *out_alert, void *arg) {
   (void)arg;
   const char *name = SSL_get_srp_username(ssl);
   for (size_t i = 0; name != NULL && i < num_users; i++) {
     if (strcmp(users[i].name, name) == 0) {
-#if !defined(OPENSSL_IS_BORINGSSL)
-      /* BoringSSL checks its floor (SSL_CTX_set_srp_strength) itself. */
       if ((unsigned)BN_num_bits(users[i].n) < server_min_group) {
         *out_alert = SSL_AD_INSUFFICIENT_SECURITY;
         return SSL3_AL_FATAL;
       }
-#endif
-      if (!SSL_set_srp_server_param(ssl, users[i].n, users[i].g, users[i].salt,
-                                    users[i].verifier, NULL)) {
+      if (SSL_set_srp_server_param(ssl, users[i].n, users[i].g, users[i].salt,
+                                   users[i].verifier, NULL) < 0) {
         *out_alert = SSL_AD_INTERNAL_ERROR;
         return SSL3_AL_FATAL;
       }
       return 0;
     }
   }
-  /* Unknown user, as OpenSSL applications report it: BoringSSL continues with a fake user,
-   * OpenSSL sends unknown_psk_identity. */
+  /* Unknown user: OpenSSL sends unknown_psk_identity. */
   *out_alert = SSL_AD_UNKNOWN_PSK_IDENTITY;
   return SSL3_AL_FATAL;
 }
+#endif
 
 static int run_server(const struct peer_options *o) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+  SSL_CTX_set_max_proto_version(ctx, (uint16_t)o->max_version);
+  SSL_CTX_set_info_callback(ctx, info_callback);
+#if defined(OPENSSL_IS_BORINGSSL)
+  if (o->fake_user_seed != NULL) {
+    unsigned char seed[256];
+    size_t seed_len = peer_read_seed(o->fake_user_seed, seed, sizeof(seed));
+    if (!SSL_CTX_set_srp_fake_user_seed(ctx, seed, seed_len)) {
+      fprintf(stderr, "%s: invalid --fake-user-seed\n", PEER_NAME);
+      return 2;
+    }
+  }
+  /* The library reads the file, and its fake users follow the file's groups and salts. */
+  if (!SSL_CTX_set_srp_verifier_file(ctx, o->verifiers)) {
+    uint32_t err = ERR_peek_error();
+    const char *data = NULL;
+    int flags = 0;
+    ERR_peek_error_line_data(NULL, NULL, &data, &flags);
+    fprintf(stderr, "%s: %s: %s\n", PEER_NAME, ERR_reason_error_string(err),
+            data != NULL && (flags & ERR_FLAG_STRING) ? data : o->verifiers);
+    return 1;
+  }
+#else
+  if (o->fake_user_seed != NULL) {
+    unsigned char seed[256];
+    (void)peer_read_seed(o->fake_user_seed, seed, sizeof(seed));
+    fprintf(stderr, "%s: OpenSSL has no fake users (--fake-user-seed)\n", PEER_NAME);
+    return 2;
+  }
   if (!load_verifiers(o->verifiers)) {
     return 1;
   }
-  SSL_CTX *ctx = SSL_CTX_new(TLS_method());
-  SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_info_callback(ctx, info_callback);
   SSL_CTX_set_srp_username_callback(ctx, username_callback);
-  if (o->min_group > 0) {
-    server_min_group = o->min_group;
-    if (!SSL_CTX_set_srp_strength(ctx, (int)o->min_group)) {
-      fprintf(stderr, "invalid --min-group\n");
-      return 2;
-    }
+  server_min_group = o->min_group;
+#endif
+  if (o->min_group > 0 && !SSL_CTX_set_srp_strength(ctx, (int)o->min_group)) {
+    fprintf(stderr, "invalid --min-group\n");
+    return 2;
   }
   /* Without --cipher the server keeps the library's default list. */
   if (o->ciphers_given && !set_ciphers(ctx, o)) {
@@ -448,7 +472,7 @@ static int run_server(const struct peer_options *o) {
 
 static int run_client(const struct peer_options *o) {
   SSL_CTX *ctx = SSL_CTX_new(TLS_method());
-  SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, (uint16_t)o->max_version);
   SSL_CTX_set_info_callback(ctx, info_callback);
   /* A server certificate (SRP-SHA-RSA suites) is not verified: SRP authenticates the server. */
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
@@ -470,12 +494,24 @@ static int run_client(const struct peer_options *o) {
     fprintf(stderr, "invalid --min-group\n");
     return 2;
   }
-  /* The SRP suites only (without --cipher, all four), as the other peers do. */
-  if (!set_ciphers(ctx, o)) {
+  if (o->max_version >= 0x0304 && !o->ciphers_given) {
+    /* What a browser with TLS-SRP offers: the library's default suites and the SRP ones
+     * (BoringSSL's default list has them; OpenSSL's leaves them out). */
+#if !defined(OPENSSL_IS_BORINGSSL)
+    if (!SSL_CTX_set_cipher_list(ctx, "DEFAULT:SRP")) {
+      return 2;
+    }
+#endif
+  } else if (!set_ciphers(ctx, o)) {
+    /* The SRP suites only (without --cipher, all four), as the other peers do. */
     return 2;
   }
   struct sockaddr_in addr;
   parse_addr(o->connect, &addr);
+  /* With --resume, the session of the previous handshake, and the group of the full handshake
+   * that made it. */
+  SSL_SESSION *session = NULL;
+  unsigned session_group_bits = 0;
   for (long i = 0; i < o->count; i++) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
@@ -486,14 +522,27 @@ static int run_client(const struct peer_options *o) {
     ERR_clear_error();
     SSL *ssl = SSL_new(ctx);
     SSL_set_fd(ssl, fd);
+    if (session != NULL) {
+      SSL_set_session(ssl, session);
+    }
     if (SSL_connect(ssl) != 1) {
       peer_print_error(error_name(), peer_last_alert(&connection_alerts));
       return 1;
     }
     const char *srp_user = SSL_get_srp_username(ssl);
+    int resumed = -1;
+    unsigned group_bits = connection_group_bits(ssl);
+    if (o->resume) {
+      resumed = SSL_session_reused(ssl) ? 1 : 0;
+      if (resumed) {
+        group_bits = session_group_bits;
+      } else {
+        session_group_bits = group_bits;
+      }
+    }
     peer_print_ok((unsigned)SSL_version(ssl),
-                  SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl)),
-                  connection_group_bits(ssl), srp_user != NULL ? srp_user : "(none)", -1);
+                  SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl)), group_bits,
+                  srp_user != NULL ? srp_user : "(none)", resumed);
     if (o->get != NULL) {
       char request[1024];
       int n = peer_http_request(request, sizeof(request), o->get);
@@ -510,10 +559,15 @@ static int run_client(const struct peer_options *o) {
       response[total] = '\0';
       peer_print_body(response);
     }
+    if (o->resume) {
+      SSL_SESSION_free(session);
+      session = SSL_get1_session(ssl);
+    }
     SSL_shutdown(ssl);
     SSL_free(ssl);
     close(fd);
   }
+  SSL_SESSION_free(session);
   SSL_CTX_free(ctx);
   return 0;
 }
@@ -522,15 +576,5 @@ int main(int argc, char **argv) {
   struct peer_options o;
   /* Exits with the usage on a mistake, and accepts only these two modes. */
   peer_parse_args(argc, argv, &o);
-  if (o.fake_user_seed != NULL) {
-    unsigned char seed[256];
-    (void)peer_read_seed(o.fake_user_seed, seed, sizeof(seed));
-  }
-  if (o.resume || o.max_version != 0x0303 || o.fake_user_seed != NULL) {
-    /* Part of the peer contract, not implemented in this peer yet. */
-    fprintf(stderr, "%s: --resume, --max-version 1.3 and --fake-user-seed are not supported yet\n",
-            PEER_NAME);
-    return 2;
-  }
   return strcmp(o.mode, "client") == 0 ? run_client(&o) : run_server(&o);
 }
