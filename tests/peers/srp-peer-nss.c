@@ -95,9 +95,11 @@ parse_addr(const char *text, PRNetAddr *addr)
 
 /* Common SSL socket setup. --max-version 1.2 (the default): TLS 1.0-1.2 and only the chosen
  * SRP suites. --max-version 1.3: what a browser with TLS-SRP offers, TLS 1.2 and 1.3 (a server:
- * 1.0 to 1.3) with NSS's default suites plus the chosen SRP ones. A client caches sessions only
- * with --resume (otherwise every connection does a full SRP handshake); a server always can
- * resume (session tickets). */
+ * 1.0 to 1.3) with NSS's default suites plus the chosen SRP ones. A client caches sessions (and
+ * takes session tickets) only with --resume, otherwise every connection does a full SRP
+ * handshake. A server always issues session tickets; NSS resumes SRP sessions from tickets only,
+ * and only on the SRP-RSA suites (it wraps a ticket's master secret with the certificate's key),
+ * so on 0xC01D/0xC020 every connection to it is a full handshake. */
 static PRFileDesc *
 setup_ssl(PRFileDesc *tcp, const struct peer_options *o, PRBool server,
           struct peer_alerts *alerts)
@@ -114,7 +116,8 @@ setup_ssl(PRFileDesc *tcp, const struct peer_options *o, PRBool server,
     }
     if (SSL_OptionSet(ssl, SSL_SECURITY, PR_TRUE) != SECSuccess ||
         SSL_OptionSet(ssl, SSL_NO_CACHE, !server && !o->resume) != SECSuccess ||
-        (server && SSL_OptionSet(ssl, SSL_ENABLE_SESSION_TICKETS, PR_TRUE) != SECSuccess) ||
+        ((server || o->resume) &&
+         SSL_OptionSet(ssl, SSL_ENABLE_SESSION_TICKETS, PR_TRUE) != SECSuccess) ||
         SSL_OptionSet(ssl, server ? SSL_HANDSHAKE_AS_SERVER : SSL_HANDSHAKE_AS_CLIENT,
                       PR_TRUE) != SECSuccess ||
         SSL_VersionRangeSet(ssl, &range) != SECSuccess) {
