@@ -3,9 +3,11 @@
  * tests (contract: issue 3, "A peer program for tests").
  *
  *   srp-peer-nss client --connect 127.0.0.1:PORT --user U --password P [--cipher 0xC01D,...]
- *                       [--min-group BITS] [--count N] [--get PATH]
+ *                       [--min-group BITS] [--max-version 1.2|1.3] [--count N] [--resume]
+ *                       [--get PATH]
  *   srp-peer-nss server --listen 127.0.0.1:PORT --verifiers FILE [--cert PEM --key PEM]
- *                       [--cipher ...] [--min-group BITS] [--count N] [--cpu-log FILE]
+ *                       [--cipher ...] [--min-group BITS] [--max-version 1.2|1.3]
+ *                       [--fake-user-seed FILE] [--count N] [--cpu-log FILE]
  *
  * Client: one line per successful handshake,
  *   ok version=TLS1.2 cipher=0xC01D group=2048 user=U
@@ -91,26 +93,37 @@ parse_addr(const char *text, PRNetAddr *addr)
     }
 }
 
-/* Common SSL socket setup: TLS 1.0-1.2, only the chosen SRP suites, no session cache (every
- * connection does a full SRP handshake). */
+/* Common SSL socket setup. --max-version 1.2 (the default): TLS 1.0-1.2 and only the chosen
+ * SRP suites. --max-version 1.3: what a browser with TLS-SRP offers, TLS 1.2 and 1.3 (a server:
+ * 1.0 to 1.3) with NSS's default suites plus the chosen SRP ones. A client caches sessions (and
+ * takes session tickets) only with --resume, otherwise every connection does a full SRP
+ * handshake. A server always issues session tickets; NSS resumes SRP sessions from tickets only,
+ * and only on the SRP-RSA suites (it wraps a ticket's master secret with the certificate's key),
+ * so on 0xC01D/0xC020 every connection to it is a full handshake. */
 static PRFileDesc *
 setup_ssl(PRFileDesc *tcp, const struct peer_options *o, PRBool server,
           struct peer_alerts *alerts)
 {
-    SSLVersionRange range = { SSL_LIBRARY_VERSION_TLS_1_0, SSL_LIBRARY_VERSION_TLS_1_2 };
+    PRBool tls13 = o->max_version >= 0x0304;
+    SSLVersionRange range = { server || !tls13 ? SSL_LIBRARY_VERSION_TLS_1_0
+                                               : SSL_LIBRARY_VERSION_TLS_1_2,
+                              tls13 ? SSL_LIBRARY_VERSION_TLS_1_3
+                                    : SSL_LIBRARY_VERSION_TLS_1_2 };
     PRFileDesc *ssl = SSL_ImportFD(NULL, tcp);
     unsigned int i;
     if (!ssl) {
         return NULL;
     }
     if (SSL_OptionSet(ssl, SSL_SECURITY, PR_TRUE) != SECSuccess ||
-        SSL_OptionSet(ssl, SSL_NO_CACHE, PR_TRUE) != SECSuccess ||
+        SSL_OptionSet(ssl, SSL_NO_CACHE, !server && !o->resume) != SECSuccess ||
+        ((server || o->resume) &&
+         SSL_OptionSet(ssl, SSL_ENABLE_SESSION_TICKETS, PR_TRUE) != SECSuccess) ||
         SSL_OptionSet(ssl, server ? SSL_HANDSHAKE_AS_SERVER : SSL_HANDSHAKE_AS_CLIENT,
                       PR_TRUE) != SECSuccess ||
         SSL_VersionRangeSet(ssl, &range) != SECSuccess) {
         return NULL;
     }
-    for (i = 0; i < SSL_NumImplementedCiphers; i++) {
+    for (i = 0; !tls13 && i < SSL_NumImplementedCiphers; i++) {
         SSL_CipherPrefSet(ssl, SSL_ImplementedCiphers[i], PR_FALSE);
     }
     for (i = 0; i < o->cipher_count; i++) {
@@ -203,7 +216,8 @@ run_client(const struct peer_options *o)
             PR_Close(ssl);
             return 1;
         }
-        peer_print_ok(info.protocolVersion, info.cipherSuite, srp.groupBits, srp.user, -1);
+        peer_print_ok(info.protocolVersion, info.cipherSuite, srp.groupBits, srp.user,
+                      o->resume ? (int)info.resumed : -1);
         if (o->get) {
             char request[1024];
             char buf[4096];
@@ -359,6 +373,13 @@ run_server(const struct peer_options *o)
         return fail(&modelAlerts);
     }
     model = setup_ssl(model, o, PR_TRUE, &modelAlerts);
+    if (model && o->fake_user_seed) {
+        unsigned char seed[256];
+        size_t seedLen = peer_read_seed(o->fake_user_seed, seed, sizeof(seed));
+        if (SSL_SetSrpFakeUserSeed(model, seed, (unsigned int)seedLen) != SECSuccess) {
+            return fail(&modelAlerts);
+        }
+    }
     if (!model || SSL_SetSrpServerVerifierFile(model, o->verifiers) != SECSuccess ||
         (o->cert && config_server_cert(model, o) != SECSuccess)) {
         return fail(&modelAlerts);
@@ -411,16 +432,6 @@ main(int argc, char **argv)
     struct peer_options o;
     int rc;
     peer_parse_args(argc, argv, &o);
-    if (o.fake_user_seed != NULL) {
-        unsigned char seed[256];
-        (void)peer_read_seed(o.fake_user_seed, seed, sizeof(seed));
-    }
-    if (o.resume || o.max_version != 0x0303 || o.fake_user_seed != NULL) {
-        /* Part of the peer contract; this NSS has no API for them yet. */
-        fprintf(stderr, "srp-peer-nss: --resume, --max-version 1.3 and --fake-user-seed are "
-                        "not supported yet\n");
-        return 2;
-    }
     if (NSS_NoDB_Init(NULL) != SECSuccess || NSS_SetDomesticPolicy() != SECSuccess) {
         fprintf(stderr, "srp-peer-nss: NSS initialisation failed: %s\n",
                 PR_ErrorToName(PR_GetError()));
