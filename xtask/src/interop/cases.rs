@@ -81,6 +81,13 @@ pub struct Case {
     /// The server reads the GnuTLS verifier file instead of the OpenSSL one.
     pub gnutls_file: bool,
     pub handshakes: u32,
+    /// A browser-like client: TLS 1.3 and 1.2 enabled (`--max-version 1.3`); a patched server
+    /// gets TLS 1.3 enabled too. SRP is TLS 1.2 only, so the handshake must still end in TLS 1.2
+    /// SRP with the outcome of the plain case.
+    pub tls13: bool,
+    /// The client offers the previous session on every handshake after the first (`--resume`):
+    /// the first `ok` line says `resumed=no`, every later one `resumed=yes`.
+    pub resume: bool,
 }
 
 /// The cases for one pair.
@@ -96,6 +103,8 @@ pub fn cases(client: Impl, server: Impl, n: u32) -> Vec<Case> {
         rsa: false,
         gnutls_file: server == Impl::Gnutls,
         handshakes: 1,
+        tls13: false,
+        resume: false,
     };
     let mut cases = Vec::new();
     // Every group both sides know, with the first SRP-SHA suite. Groups below 2048 bits need
@@ -167,6 +176,37 @@ pub fn cases(client: Impl, server: Impl, n: u32) -> Vec<Case> {
             floor.client_min_group = Some(2048);
         }
         cases.push(floor);
+    }
+    // Browser-like clients (TLS 1.3 and 1.2) reach every SRP-only server over TLS 1.2 SRP, with
+    // the outcome of a TLS 1.2 client for the right password, a wrong one and none.
+    if matches!(client, Impl::Nss | Impl::Boringssl) {
+        let mut ok = base("TLS 1.3 client, 2048-bit group, 0xC01D".into(), Kind::Ok, 2048);
+        ok.handshakes = n.div_ceil(10);
+        let mut wrong = base("TLS 1.3 client, wrong password".into(), Kind::WrongPassword, 2048);
+        wrong.creds = Some((user(2048), "not-the-password".into()));
+        let mut missing =
+            base("TLS 1.3 client, missing username".into(), Kind::MissingUsername, 2048);
+        missing.creds = None;
+        for mut case in [ok, wrong, missing] {
+            case.tls13 = true;
+            cases.push(case);
+        }
+    }
+    // Resumption: the patched clients offer the previous session, which the server resumes for
+    // the same user. The NSS server resumes SRP sessions only from session tickets, which it
+    // wraps with its certificate key: against it the case uses an SRP-RSA suite.
+    if matches!(client, Impl::Nss | Impl::Boringssl) {
+        let mut case = base("resumption, 2048-bit group".into(), Kind::Ok, 2048);
+        if server == Impl::Nss {
+            case.cipher = "0xC01E";
+            case.rsa = true;
+            case.name += ", 0xC01E";
+        } else {
+            case.name += ", 0xC01D";
+        }
+        case.resume = true;
+        case.handshakes = 3;
+        cases.push(case);
     }
     // The server's own record is in a group below the server's floor (default 2048 bits).
     if matches!(server, Impl::Nss | Impl::Boringssl) {

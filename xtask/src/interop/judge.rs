@@ -38,11 +38,23 @@ pub fn judge(
                 case.group,
                 user(case.group)
             );
-            let good = out.lines().filter(|l| *l == line).count();
+            // With `--resume` the first handshake is a full one and every later one resumes.
+            let want = |i: u32| match (case.resume, i) {
+                (false, _) => line.clone(),
+                (true, 0) => format!("{line} resumed=no"),
+                (true, _) => format!("{line} resumed=yes"),
+            };
+            let oks: Vec<&str> = out.lines().filter(|l| l.starts_with("ok ")).collect();
+            let good = (0..n).zip(&oks).filter(|(i, l)| want(*i) == **l).count();
+            let line = want(n.saturating_sub(1));
             let answers =
                 out.lines().filter(|l| *l == format!("srp-user: {}", user(case.group))).count();
-            let mut expected = format!("{n} × `{line}`");
-            let mut passed = client_ok && good == n as usize;
+            let mut expected = if case.resume {
+                format!("`{}`, then {} × `{line}`", want(0), n - 1)
+            } else {
+                format!("{n} × `{line}`")
+            };
+            let mut passed = client_ok && good == n as usize && oks.len() == n as usize;
             if server != Impl::Gnutls {
                 expected += &format!(", {n} × `srp-user: {}`", user(case.group));
                 passed &= answers == n as usize;
@@ -116,6 +128,24 @@ mod tests {
         assert!(!quiet.passed, "the server must log every handshake");
         let status = judge(Impl::Nss, Impl::Boringssl, &case, &ok.repeat(4), false, Some(&log));
         assert!(!status.passed, "a failing exit status fails the case");
+    }
+
+    #[test]
+    fn a_resumption_needs_a_full_handshake_then_resumed_ones() {
+        let case = case(Impl::Boringssl, Impl::Openssl, "resumption, 2048-bit group, 0xC01D");
+        let line = "ok version=TLS1.2 cipher=0xC01D group=2048 user=srp2048";
+        let answer = "srp-user: srp2048\n";
+        let out = |flags: [&str; 3]| -> String {
+            flags.iter().map(|f| format!("{line} resumed={f}\n{answer}")).collect()
+        };
+        let log: Vec<String> = vec!["accepted user=srp2048 cipher=0xC01D".into(); 3];
+        let judged = |o: &str| judge(Impl::Boringssl, Impl::Openssl, &case, o, true, Some(&log));
+        let row = judged(&out(["no", "yes", "yes"]));
+        assert!(row.passed, "{}", row.detail);
+        assert!(!judged(&out(["no", "no", "no"])).passed, "no resumption is a failure");
+        assert!(!judged(&out(["yes", "yes", "yes"])).passed, "the first handshake is a full one");
+        let plain = format!("{line}\n{answer}").repeat(3);
+        assert!(!judged(&plain).passed, "a client that does not say is a failure");
     }
 
     #[test]

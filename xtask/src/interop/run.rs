@@ -140,6 +140,9 @@ pub fn run_case(
         if let Some(bits) = case.server_min_group {
             args.extend(["--min-group".into(), bits.to_string()]);
         }
+        if case.tls13 && matches!(server, Impl::Nss | Impl::Boringssl) {
+            args.extend(["--max-version".into(), "1.3".into()]);
+        }
         let server = PeerServer::start(peers.path(server), &args)?;
         let addr = server.addr.clone();
         let (out, ok) = if client == Impl::Gnutls {
@@ -259,6 +262,12 @@ pub fn client_args(client: Impl, server: Impl, case: &Case) -> Vec<String> {
     }
     if case.kind == Kind::Ok {
         args.extend(["--count".into(), case.handshakes.to_string()]);
+    }
+    if case.tls13 {
+        args.extend(["--max-version".into(), "1.3".into()]);
+    }
+    if case.resume {
+        args.push("--resume".into());
     }
     // gnutls-serv answers with an HTML status page of its own: only the peers say `srp-user: U`.
     if case.kind == Kind::Ok && server != Impl::Gnutls {
