@@ -399,6 +399,17 @@ def cases(args, r, server, ports, vfile, d):
         r.check(f"curl offering TLS 1.3 gets TLS-SRP on {what}",
                 rc == 0 and out.startswith(f"srp-user: {u}\n"), out)
 
+    # Resumption: lighttpd issues TLS 1.2 session tickets (its own STEK, rotated by mod_openssl);
+    # the second handshake resumes the first one's session, and the resumed connection still
+    # carries the SRP user to the application.
+    for pname, pbin in peers.items():
+        rc, out = peer(pbin, srp, u, pw, ["--resume"], count=2)
+        oks = [l for l in out.splitlines() if l.startswith("ok ")]
+        r.check(f"{pname} resumes a TLS-SRP session (ticket)",
+                rc == 0 and len(oks) == 2 and oks[0].endswith("resumed=no")
+                and oks[1].endswith("resumed=yes") and f"user={u}" in oks[1]
+                and out.count(f"srp-user: {u}") == 2, out)
+
     # Failures: wrong password and unknown user look the same (bad_record_mac).
     for pname, pbin in peers.items():
         rc, out = peer(pbin, srp, u, "wrong password")
