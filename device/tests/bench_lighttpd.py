@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
-"""lighttpd's CPU per new TLS connection: TLS-SRP (2048, 3072) against certificate TLS
-(ECDHE-RSA 2048), the same client (Debian's curl 7.88 on OpenSSL 3.0), in one run.
+"""lighttpd's CPU per new and per resumed TLS connection: TLS-SRP (2048, 3072) against
+certificate TLS (ECDHE-RSA 2048), the same client (Debian's curl 7.88 on OpenSSL 3.0), in one run.
 
     bench_lighttpd.py --lighttpd BIN --srp-verifier BIN [--count N]
                       [--rounds R]
 
 One lighttpd with two TLS sockets on 127.0.0.1: TLS-SRP without certificate, and a certificate
 (RSA 2048) without SRP, both TLS 1.2. For each case one curl process makes N connections
-(`--no-sessionid`, `Connection: close`: a full handshake and one small request each), and
-lighttpd's CPU time (user + system, from /proc/PID/stat) before and after gives the server's
-CPU per connection. The cases alternate R rounds so that load from other
-processes spreads over all of them; the table shows the median round. Prints a Markdown table.
+(`Connection: close`: a handshake and one small request each), and lighttpd's CPU time
+(user + system, from /proc/PID/stat) before and after gives the server's CPU per connection.
+New connections: `--no-sessionid`, a full handshake each. Resumed connections: curl keeps the
+first connection's session and resumes it on the N - 1 others (checked in its verbose output);
+the server CPU of one new connection of the same round is subtracted before dividing by N - 1.
+curl 7.88 sends no session_ticket extension (its OpenSSL backend sets SSL_OP_NO_TICKET), so
+it resumes by session ID: lighttpd's session cache is enabled here
+(`server.feature-flags += ( "ssl.session-cache" => "enable" )`; off by default, as lighttpd
+prefers tickets, which it does issue: see test_lighttpd.py). The cases alternate R rounds so
+that load from other processes spreads over all of them; the table shows the median round.
+Prints a Markdown table.
 """
 
 import argparse
@@ -65,6 +72,7 @@ def main():
         with open(f"{d}/lighttpd.conf", "w") as f:
             f.write(f"""
 server.modules = ( "mod_openssl" )
+server.feature-flags += ( "ssl.session-cache" => "enable" )
 server.document-root = "{d}/www"
 server.bind = "127.0.0.1"
 server.port = {http}
@@ -100,13 +108,12 @@ $SERVER["socket"] == "127.0.0.1:{cert}" {{
                 ("ECDHE-RSA 2048 (ECDHE-RSA-AES128-GCM-SHA256)", cert,
                  ["--ciphers", "ECDHE-RSA-AES128-GCM-SHA256"]),
             ]
-            # Resumed connections are not measured: lighttpd 1.4.79 on this BoringSSL issued no
-            # session tickets in TLS 1.2 (with or without SRP), and the peer cannot resume yet.
-            results = {(name, resume): [] for name, _, _ in cases for resume in (False,)}
+            results = {(name, resume): [] for name, _, _ in cases for resume in (False, True)}
             for _ in range(args.rounds):
                 for name, port, creds in cases:
-                    for resume in (False,):
-                        argv = ["curl", "-sS", "-k", "--http1.1", "--tls-max", "1.2", "--no-sessionid",
+                    for resume in (False, True):
+                        session = ["-v"] if resume else ["--no-sessionid"]
+                        argv = ["curl", "-sS", "-k", "--http1.1", "--tls-max", "1.2", *session,
                                 "-H", "Connection: close", "-o", "/dev/null", "-w",
                                 "%{http_code}\\n", *creds,
                                 f"https://127.0.0.1:{port}/index.html?[1-{args.count}]"]
@@ -115,7 +122,14 @@ $SERVER["socket"] == "127.0.0.1:{cert}" {{
                         after = cpu_seconds(server.pid)
                         if p.returncode != 0 or p.stdout.count("200") != args.count:
                             raise SystemExit(f"{name}: {p.stdout[-500:]}{p.stderr[-500:]}")
-                        results[(name, resume)].append((after - before) / args.count)
+                        if not resume:
+                            results[(name, resume)].append((after - before) / args.count)
+                            continue
+                        reused = p.stderr.count("SSL re-using session ID")
+                        if reused != args.count - 1:
+                            raise SystemExit(f"{name}: {reused} of {args.count - 1} resumed")
+                        full = results[(name, False)][-1]
+                        results[(name, resume)].append((after - before - full) / (args.count - 1))
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -125,13 +139,15 @@ $SERVER["socket"] == "127.0.0.1:{cert}" {{
                 if l.startswith("model name")), "unknown CPU")
     print(f"CPU: {cpu}, {os.cpu_count()} cores; {args.count} connections per case, "
           f"median of {args.rounds} rounds\n")
-    print("| lighttpd socket | server CPU per new connection | all rounds |")
-    print("|---|---|---|")
+    print("| lighttpd socket | server CPU per new connection | per resumed connection "
+          "| all rounds (new; resumed) |")
+    print("|---|---|---|---|")
     for name, _, _ in cases:
-        rounds = results[(name, False)]
-        new = statistics.median(rounds) * 1000
-        print(f"| {name} | {new:.2f} ms | "
-              + ", ".join(f"{x * 1000:.2f}" for x in rounds) + " |")
+        new, resumed = results[(name, False)], results[(name, True)]
+        print(f"| {name} | {statistics.median(new) * 1000:.2f} ms "
+              f"| {statistics.median(resumed) * 1000:.2f} ms | "
+              + ", ".join(f"{x * 1000:.2f}" for x in new) + "; "
+              + ", ".join(f"{x * 1000:.2f}" for x in resumed) + " |")
     return 0
 
 

@@ -2,7 +2,7 @@
 """lighttpd with TLS-SRP (lighttpd-patches/) against real clients, over loopback.
 
     test_lighttpd.py --lighttpd BIN --srp-verifier BIN --peer-boringssl BIN --peer-openssl BIN
-                     [--count N] [--keep]
+                     [--peer-nss BIN] [--count N] [--keep]
 
 Starts one lighttpd with three listening sockets on 127.0.0.1 (plain HTTP, an SRP-only TLS
 socket without certificate, and a TLS socket with both a certificate and SRP), a CGI program
@@ -11,7 +11,8 @@ any case fails. Only the Python standard library; every wait is bounded.
 
 Clients: the patched BoringSSL peer (tests/peers), the same peer on Debian's OpenSSL 3.0
 libssl, Debian's curl 7.88 (`--tlsauthtype SRP`) and GnuTLS's gnutls-cli (a client on loopback
-needs no network namespace), and hostile_client.py (A = 0, N, 2N, N+1, too long).
+needs no network namespace), and hostile_client.py (A = 0, N, 2N, N+1, too long). With
+--peer-nss, srp-peer-nss (the patched NSS) runs every peer case too.
 """
 
 import argparse
@@ -327,6 +328,7 @@ def main():
     ap.add_argument("--srp-verifier", required=True)
     ap.add_argument("--peer-boringssl", required=True)
     ap.add_argument("--peer-openssl", required=True)
+    ap.add_argument("--peer-nss", help="srp-peer-nss: runs every peer case with it too")
     ap.add_argument("--count", type=int, default=20, help="handshakes per success case (peers)")
     ap.add_argument("--keep", action="store_true", help="keep the working directory")
     args = ap.parse_args()
@@ -367,6 +369,8 @@ def main():
 def cases(args, r, server, ports, vfile, d):
     srp, both = ports["srp"], ports["both"]
     peers = {"boringssl": args.peer_boringssl, "openssl": args.peer_openssl}
+    if args.peer_nss:
+        peers["nss"] = args.peer_nss
     n = args.count
 
     # Every group, every client: the body is the line the peers answer with.
@@ -398,6 +402,17 @@ def cases(args, r, server, ports, vfile, d):
         rc, out = curl(port, u, pw, "/whoami", ["-w", "\n%{ssl_verify_result}"])
         r.check(f"curl offering TLS 1.3 gets TLS-SRP on {what}",
                 rc == 0 and out.startswith(f"srp-user: {u}\n"), out)
+
+    # Resumption: lighttpd issues TLS 1.2 session tickets (its own STEK, rotated by mod_openssl);
+    # the second handshake resumes the first one's session, and the resumed connection still
+    # carries the SRP user to the application.
+    for pname, pbin in peers.items():
+        rc, out = peer(pbin, srp, u, pw, ["--resume"], count=2)
+        oks = [l for l in out.splitlines() if l.startswith("ok ")]
+        r.check(f"{pname} resumes a TLS-SRP session (ticket)",
+                rc == 0 and len(oks) == 2 and oks[0].endswith("resumed=no")
+                and oks[1].endswith("resumed=yes") and f"user={u}" in oks[1]
+                and out.count(f"srp-user: {u}") == 2, out)
 
     # Failures: wrong password and unknown user look the same (bad_record_mac).
     for pname, pbin in peers.items():

@@ -335,21 +335,6 @@ srp_result srp_verifier_record_salt(const srp_verifier_record *record,
                                     size_t *out_len);
 
 /**
- * Writes the record's verifier v (big-endian, without leading zero bytes, as verifier files
- * store it) for servers whose TLS library takes the verifier as a number, such as OpenSSL's
- * `SSL_set_srp_server_param` (a web server that looks users up with `srp_verifier_file_lookup`
- * and hands the record to such a library). `SRP_MAX_N_LEN` bytes always suffice. The verifier
- * is secret: wipe the copy after use.
- *
- * # Safety
- * `record` is a live record; `out` has `capacity` writable bytes; `out_len` is writable.
- */
-srp_result srp_verifier_record_verifier(const srp_verifier_record *record,
-                                        uint8_t *out,
-                                        size_t capacity,
-                                        size_t *out_len);
-
-/**
  * Frees a record (and wipes its verifier). NULL does nothing.
  *
  * # Safety

@@ -4,8 +4,8 @@ use srp_core::{Salt, Username, Verifier, VerifierRecord};
 
 use crate::group::srp_group;
 use crate::handle::{
-    borrowed_output, boundary, box_into, free, owned_handle, static_into, try_buffer, try_input,
-    try_out, try_ref, try_srp,
+    borrowed_output, boundary, box_into, free, owned_handle, static_into, try_input, try_out,
+    try_ref, try_srp,
 };
 use crate::result::srp_result;
 
@@ -94,27 +94,6 @@ pub unsafe extern "C" fn srp_verifier_record_salt(
         let record = try_ref!(record);
         borrowed_output(record.salt.as_bytes(), try_out!(out), try_out!(out_len));
         srp_result::SRP_RESULT_OK
-    })
-}
-
-/// Writes the record's verifier v (big-endian, without leading zero bytes, as verifier files
-/// store it) for servers whose TLS library takes the verifier as a number, such as OpenSSL's
-/// `SSL_set_srp_server_param` (a web server that looks users up with `srp_verifier_file_lookup`
-/// and hands the record to such a library). `SRP_MAX_N_LEN` bytes always suffice. The verifier
-/// is secret: wipe the copy after use.
-///
-/// # Safety
-/// `record` is a live record; `out` has `capacity` writable bytes; `out_len` is writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn srp_verifier_record_verifier(
-    record: *const srp_verifier_record,
-    out: *mut u8,
-    capacity: usize,
-    out_len: *mut usize,
-) -> srp_result {
-    boundary(|| {
-        let record = try_ref!(record);
-        try_buffer!(out, capacity, out_len).write(&record.verifier.to_bytes())
     })
 }
 

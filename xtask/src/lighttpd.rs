@@ -12,7 +12,7 @@
 //!   code) with `-DWITH_OPENSSL_SRP=ON`, in the cache's `lighttpd/work/build`; the output holds
 //!   the `lighttpd` binary.
 //! - `test`: `device/tests/test_lighttpd.py` (against the BoringSSL peer, `srp-peer-openssl`,
-//!   curl 7.88 and gnutls-cli, clients only, on loopback) and `device/tests/test_device.py` (the
+//!   `srp-peer-nss`, curl 7.88 and gnutls-cli, clients only, on loopback) and `device/tests/test_device.py` (the
 //!   demo device in the four arrangements).
 
 use std::fs;
@@ -23,6 +23,7 @@ use xshell::{Shell, cmd};
 
 use crate::boringssl::{Boringssl, Flavor as BoringFlavor};
 use crate::core::Core;
+use crate::nss::{Flavor as NssFlavor, Nss};
 use crate::upstream::{self, Built, DebianSource, Pin, Source, SourceFile, Upstream, Work};
 
 const PIN: Pin = Pin {
@@ -148,6 +149,7 @@ fn run_tests(sh: &Shell, built: &Built, count: u32) -> anyhow::Result<()> {
     let lighttpd = built.dir.join("lighttpd");
     let boringssl = upstream::peer(sh, &Boringssl::default(), BoringFlavor::Release)?;
     let openssl = crate::peers::openssl(sh)?;
+    let nss = upstream::peer(sh, &Nss::default(), NssFlavor::Debug)?;
     let verifier = srp_verifier(sh)?;
     let driver = sh.current_dir().join("device/tests/test_lighttpd.py");
     let count = count.to_string();
@@ -155,7 +157,8 @@ fn run_tests(sh: &Shell, built: &Built, count: u32) -> anyhow::Result<()> {
     cmd!(
         sh,
         "python3 {driver} --lighttpd {lighttpd} --srp-verifier {verifier}
-         --peer-boringssl {boringssl} --peer-openssl {openssl} --count {count}"
+         --peer-boringssl {boringssl} --peer-openssl {openssl} --peer-nss {nss}
+         --count {count}"
     )
     .run()?;
     let device = sh.current_dir().join("device/tests/test_device.py");

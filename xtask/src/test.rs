@@ -12,8 +12,9 @@
 //!    and GnuTLS, in both directions, every group and suite, hundreds of handshakes per pair and
 //!    every failure case, writing `docs/interop.md` (`cargo xtask interop --write`);
 //! 7. lighttpd 1.4.79 with the TLS-SRP series, built from the pinned source on the BoringSSL
-//!    of step 5, against the peers, curl and gnutls-cli, and the demo device in its four
-//!    arrangements (`cargo xtask lighttpd test`: about 2 minutes once BoringSSL is built).
+//!    of step 5, against the peers (NSS's of step 4), curl and gnutls-cli, and the demo device
+//!    in its four arrangements (`cargo xtask lighttpd test`: about 2 minutes once BoringSSL and
+//!    NSS are built).
 //!
 //! Every step runs even when an earlier one failed, so one run shows every failure.
 
