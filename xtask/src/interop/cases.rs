@@ -197,19 +197,25 @@ pub fn cases(client: Impl, server: Impl, n: u32) -> Vec<Case> {
             case.tls13 = true;
             cases.push(case);
         }
+        // A patched server with a certificate and a verifier, TLS 1.3 enabled: a ClientHello
+        // with a username gets TLS 1.2 SRP, not TLS 1.3 with the certificate.
+        if matches!(server, Impl::Nss | Impl::Boringssl) {
+            let mut both = base(
+                "TLS 1.3 client, certificate and verifier server, 0xC01E".into(),
+                Kind::Ok,
+                2048,
+            );
+            both.cipher = "0xC01E";
+            both.rsa = true;
+            both.tls13 = true;
+            both.handshakes = n.div_ceil(10);
+            cases.push(both);
+        }
     }
     // Resumption: the patched clients offer the previous session, which the server resumes for
-    // the same user. The NSS server resumes SRP sessions only from session tickets, which it
-    // wraps with its certificate key: against it the case uses an SRP-RSA suite.
+    // the same user.
     if matches!(client, Impl::Nss | Impl::Boringssl) {
-        let mut case = base("resumption, 2048-bit group".into(), Kind::Ok, 2048);
-        if server == Impl::Nss {
-            case.cipher = "0xC01E";
-            case.rsa = true;
-            case.name += ", 0xC01E";
-        } else {
-            case.name += ", 0xC01D";
-        }
+        let mut case = base("resumption, 2048-bit group, 0xC01D".into(), Kind::Ok, 2048);
         case.resume = true;
         case.handshakes = 3;
         cases.push(case);
