@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+from results import Results
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUN_DEVICE = os.path.join(os.path.dirname(HERE), "run_device.py")
 
@@ -72,19 +74,6 @@ class Device:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-
-class Results:
-    def __init__(self):
-        self.failed, self.passed = [], 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok   {name}")
-        else:
-            self.failed.append(name)
-            print(f"FAIL {name}\n     {detail.strip()[:1500]}")
 
 
 def header(out, name):

@@ -29,6 +29,8 @@ import tempfile
 import threading
 import time
 
+from results import Results
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 GROUPS = [2048, 3072, 4096, 6144, 8192]
 BELOW_FLOOR = 1536
@@ -259,20 +261,6 @@ $HTTP["url"] =^ "/fcgi/" {{
 def run(argv, stdin=None, timeout=TIMEOUT):
     p = subprocess.run(argv, input=stdin, capture_output=True, timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
-
-
-class Results:
-    def __init__(self):
-        self.failed = []
-        self.passed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"ok   {name}")
-        else:
-            self.failed.append(name)
-            print(f"FAIL {name}\n     {detail.strip()[:2000]}")
 
 
 def make_files(args, d):
