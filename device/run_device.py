@@ -146,10 +146,19 @@ class Device:
 
 
 def page(title, body):
-    return (f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title>"
-            "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}"
-            ".warn{background:#fee;padding:1em;border:1px solid #c66}</style></head>"
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<meta name=viewport content='width=device-width,initial-scale=1'>"
+            f"<title>{html.escape(title)}</title>"
+            "<style>body{font:1rem/1.5 sans-serif;max-width:40em;margin:2em auto;padding:0 1em}"
+            ".warn{background:#fee;padding:0 1em;border:1px solid #c66}"
+            "input,button{font:inherit}label{display:inline-block;min-width:9em}"
+            "pre{white-space:pre-wrap;background:#eee;padding:.5em}</style></head>"
             f"<body><h1>{html.escape(title)}</h1>{body}</body></html>")
+
+
+def url(host, port):
+    """https://host[:port]/ as a user types it (no port for 443)."""
+    return f"https://{host}/" if port == 443 else f"https://{host}:{port}/"
 
 
 def make_handler(device):
@@ -188,16 +197,19 @@ def make_handler(device):
                 s = device.settings()
                 return self.send(200, page("Settings", (
                     "<form method=post action=/settings>"
-                    f"<p>Network name <input name=ssid value='{html.escape(s['ssid'])}'>"
-                    f"<p>Channel <input name=channel value='{html.escape(s['channel'])}'>"
+                    "<p><label for=ssid>Network name</label> "
+                    f"<input id=ssid name=ssid value='{html.escape(s['ssid'])}'>"
+                    "<p><label for=channel>Channel</label> "
+                    f"<input id=channel name=channel value='{html.escape(s['channel'])}'>"
                     "<p><button>Save</button></form><p><a href=/>Status</a>")))
             if path == "/password":
                 return self.send(200, page("Change password", (
-                    f"<p>User {html.escape(user)}. The new password replaces the verifier;"
-                    " connections log in again with it."
-                    "<form method=post action=/password><p>New password "
-                    "<input type=password name=password minlength=8>"
-                    "<p><button>Change</button></form>")))
+                    f"<p>User <b>{html.escape(user)}</b>. The new password replaces the "
+                    "verifier; connections log in again with it."
+                    "<form method=post action=/password><p><label for=password>New password"
+                    "</label> <input id=password type=password name=password minlength=8 "
+                    "required autocomplete=new-password>"
+                    "<p><button>Change</button></form><p><a href=/>Status</a>")))
             return self.send(404, page("Not found", "<p><a href=/>Status</a>"))
 
         def anonymous(self, path):
@@ -208,9 +220,10 @@ def make_handler(device):
                     return self.send(200, page("Log in", (
                         "<p>This router's admin pages need a TLS-SRP login: your browser "
                         "connected without one. Use a browser with TLS-SRP (it asks for the "
-                        "router's username and password when it connects), or curl: <code>curl"
-                        " --tlsauthtype SRP --tlsuser admin --tlspassword ... https://"
-                        f"{html.escape(host)}/</code>.")))
+                        "router's username and password when it connects), or curl (<code>-k"
+                        "</code>: TLS-SRP authenticates the router, not its certificate):"
+                        "<pre><code>curl -k --tlsauthtype SRP --tlsuser admin --tlspassword ... "
+                        f"{html.escape(url(host, device.srp_port))}</code></pre>")))
                 return self.send(302, page("Log in", "<p><a href=/login>Log in</a>"),
                                  headers=[("Location", "/login")])
             if self.https():
@@ -220,10 +233,10 @@ def make_handler(device):
                     "a TLS-SRP login.") + self.status(None, inner=True)))
             if arrangement == 1:
                 return self.send(200, page("Router", (
-                    f"<p>Read-only over plain HTTP. The admin pages are on TLS-SRP: "
-                    f"https://{html.escape(host)}:{device.srp_port}/")
+                    "<p>Read-only over plain HTTP. The admin pages are on TLS-SRP: "
+                    f"<code>{html.escape(url(host, device.srp_port))}</code>")
                     + self.status(None, inner=True)))
-            cert = (f" or <a href='https://{html.escape(host)}:{device.cert_port}/'>certificate "
+            cert = (f" or <a href='{html.escape(url(host, device.cert_port))}'>certificate "
                     "TLS</a> (encrypted, but the certificate proves nothing)"
                     if arrangement == 3 else "")
             return self.send(200, page("Router", (
@@ -232,7 +245,8 @@ def make_handler(device):
                 "supports TLS-SRP, which logs you in and protects the connection without a "
                 "certificate; your browser does not support it (a browser that does would "
                 "have switched by itself).</div>"
-                f"<p>Use a TLS-SRP client: https://{html.escape(host)}:{device.srp_port}/{cert}."
+                f"<p>Use a TLS-SRP client: <code>{html.escape(url(host, device.srp_port))}"
+                f"</code>{cert}."
                 ) + self.status(None, inner=True)))
 
         def status(self, user, inner=False):
@@ -243,7 +257,8 @@ def make_handler(device):
                 f"<p>Uptime {up} s<p>Network name {html.escape(s['ssid'])}, channel "
                 f"{html.escape(s['channel'])}")
             if user:
-                body += "<p><a href=/settings>Settings</a> · <a href=/password>Password</a>"
+                body += ("<p><a href=/settings>Settings</a> · "
+                         "<a href=/password>Change password</a>")
             return body if inner else page("Router status", body)
 
         def do_POST(self):
@@ -272,7 +287,8 @@ def make_handler(device):
                     return self.send(400, page("Password", "<p>At least 8 characters."))
                 device.change_password(user, password)
                 return self.send(200, page("Password changed", (
-                    "<p>The new password is active; log in again with it.")))
+                    "<p>The new password is active; log in again with it."
+                    "<p><a href=/>Status</a>")))
             return self.send(404, page("Not found", ""))
 
         def log_message(self, fmt, *args):

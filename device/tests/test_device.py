@@ -115,6 +115,12 @@ def arrangement_checks(args, r, n, dev, state):
                 out)
         rc, out = curl(f"https://{dev.https}/login")
         r.check("[4] the login page", rc == 0 and "need a TLS-SRP login" in out, out)
+        m = re.search(r"<pre><code>curl (.*?) --tlspassword \.\.\. (\S+)</code></pre>", out)
+        rc, out = (run(["curl", "-sS", "--max-time", "30", *m.group(1).split(), "--tlspassword",
+                        dev.password, m.group(2)])
+                   if m and m.group(2) == f"https://{dev.https}/" else (1, out))
+        r.check("[4] the login page's curl command logs in (with the password for ...)",
+                rc == 0 and "Logged in as <b>admin</b>" in out, out)
     # A client cannot pose as a user with the header lighttpd uses for the backend.
     rc, out = curl(f"http://{dev.http}/", "-H", "X-Remote-User: admin")
     r.check(f"[{n}] a forged X-Remote-User is removed", "Logged in as" not in out, out)
