@@ -3,10 +3,18 @@
 //! `srp-verifier`, then runs `device/run_device.py` in the foreground until interrupted. It
 //! prints `device https=ADDR:PORT http=ADDR:PORT` once ready, then the first user and how to
 //! reach the device; `GET /whoami` over TLS-SRP answers `srp-user: U`.
+//!
+//! `cargo xtask device --screenshots` runs `device/tests/screenshots.py` instead: the device's
+//! pages in Firefox ESR under Xvfb, checked, saved to `docs/screenshots/device/`.
 
 use std::path::PathBuf;
 
 use xshell::{Shell, cmd};
+
+/// What `--screenshots` needs besides Python: the browser, a virtual display, ImageMagick's
+/// `import` for whole-screen captures, curl 7.88 (bookworm's, with TLS-SRP) for the pages behind
+/// the login.
+const SCREENSHOT_PACKAGES: &[&str] = &["firefox-esr", "xvfb", "imagemagick", "curl"];
 
 #[derive(clap::Args)]
 pub struct Device {
@@ -33,6 +41,11 @@ pub struct Device {
     /// The device's state directory (default: a new temporary one).
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Instead of running the device: load its pages in Firefox ESR under Xvfb (arrangements 2
+    /// and 4; the pages behind TLS-SRP fetched by curl over TLS-SRP), check them and save
+    /// screenshots to docs/screenshots/device/. Needs the PyPI package marionette_driver.
+    #[arg(long, exclusive = true)]
+    screenshots: bool,
 }
 
 impl Device {
@@ -40,6 +53,13 @@ impl Device {
         crate::deps::ensure_debian_packages(sh, &["python3", "openssl"])?;
         let lighttpd = crate::lighttpd::binary(sh)?;
         let verifier = crate::lighttpd::srp_verifier(sh)?;
+        if self.screenshots {
+            crate::deps::ensure_debian_packages(sh, SCREENSHOT_PACKAGES)?;
+            let script = sh.current_dir().join("device/tests/screenshots.py");
+            crate::step("device/tests/screenshots.py: the device's pages in Firefox ESR");
+            cmd!(sh, "python3 {script} --lighttpd {lighttpd} --srp-verifier {verifier}").run()?;
+            return Ok(());
+        }
         let script = sh.current_dir().join("device/run_device.py");
         let mut args: Vec<String> = vec!["--arrangement".into(), self.arrangement.to_string()];
         let mut opt = |name: &str, value: Option<String>| {
