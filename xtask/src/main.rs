@@ -20,6 +20,7 @@ mod interop;
 mod lighttpd;
 mod nss;
 mod peers;
+mod progress;
 mod test;
 mod upstream;
 

@@ -1,16 +1,19 @@
 //! The Debian provider: files of a Debian source package through `apt-get source
-//! --download-only` (NSS now; lighttpd, Firefox ESR and Chromium next). A new machine has only
+//! --download-only` (NSS, lighttpd, Firefox ESR; Chromium next). A new machine has only
 //! `deb` entries, so a `deb-src` entry for the suite needed is derived from the machine's own
 //! entries in `/etc/apt/sources.list.d/*.sources` (same URIs, keyring and components; the
 //! release codename replaced), so no mirror is written into the code.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
 use super::{Pin, Provider};
+use crate::progress::{Progress, Unit};
 
 /// Files of a Debian source package: the `.orig.tar.*` (which never changes within an upstream
 /// release) and, for trees that need Debian's own patches, the `.debian.tar.*`.
@@ -47,10 +50,25 @@ impl Provider for DebianSource {
         // The archive may carry the orig tarball without the matching .dsc and .debian.tar
         // (they move with every security update), so apt's exit status is not the verdict:
         // the pinned file is, and the caller verifies it.
-        let output = {
-            let _dir = sh.push_dir(&workdir);
-            cmd!(sh, "apt-get source --download-only {spec}").quiet().ignore_status().output()?
-        };
+        // apt shows no progress without a terminal: the pinned file's size is watched instead.
+        let done = AtomicBool::new(false);
+        let output = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let what = format!("downloading {}", pin.file);
+                let mut progress = Progress::new(what, Some(pin.size), Unit::Bytes);
+                while !done.load(Ordering::Relaxed) {
+                    progress.set(downloaded(&workdir, pin.file));
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                progress.finish_at(downloaded(&workdir, pin.file));
+            });
+            let output = {
+                let _dir = sh.push_dir(&workdir);
+                cmd!(sh, "apt-get source --download-only {spec}").quiet().ignore_status().output()
+            };
+            done.store(true, Ordering::Relaxed);
+            output
+        })?;
         let got = workdir.join(pin.file);
         if !got.exists() {
             bail!(
@@ -76,6 +94,18 @@ impl Provider for DebianSource {
         fs::remove_dir_all(&workdir)?;
         Ok(())
     }
+}
+
+/// The bytes of `file` under `dir` so far (apt writes it in `partial/` first).
+fn downloaded(dir: &Path, file: &str) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.file_name() == file)
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .max()
+        .unwrap_or(0)
 }
 
 impl DebianSource {
