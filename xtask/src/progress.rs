@@ -3,6 +3,7 @@
 //! seconds, so a log shows the step moving without thousands of lines.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// What a count is: bytes (shown in MB) or items (files, objects).
@@ -73,6 +74,31 @@ impl Progress {
             writeln!(err, "{line}")
         };
     }
+}
+
+/// Runs `work` while a second thread reports `measure()` (how far it is, read from outside:
+/// the size of a file being downloaded, the objects built so far) every quarter second.
+pub fn watch<T>(
+    what: &str,
+    total: Option<u64>,
+    unit: Unit,
+    measure: impl Fn() -> u64 + Sync,
+    work: impl FnOnce() -> T,
+) -> T {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut progress = Progress::new(what, total, unit);
+            while !done.load(Ordering::Relaxed) {
+                progress.set(measure());
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            progress.finish_at(measure());
+        });
+        let result = work();
+        done.store(true, Ordering::Relaxed);
+        result
+    })
 }
 
 /// One report: `what: 37% (252.6 of 682.7 MB, 25.3 MB/s, 10 s)`.

@@ -4,16 +4,13 @@
 //! entries in `/etc/apt/sources.list.d/*.sources` (same URIs, keyring and components; the
 //! release codename replaced), so no mirror is written into the code.
 
+use anyhow::{Context, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
-
-use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
 use super::{Pin, Provider};
-use crate::progress::{Progress, Unit};
+use crate::progress::Unit;
 
 /// Files of a Debian source package: the `.orig.tar.*` (which never changes within an upstream
 /// release) and, for trees that need Debian's own patches, the `.debian.tar.*`.
@@ -51,24 +48,17 @@ impl Provider for DebianSource {
         // (they move with every security update), so apt's exit status is not the verdict:
         // the pinned file is, and the caller verifies it.
         // apt shows no progress without a terminal: the pinned file's size is watched instead.
-        let done = AtomicBool::new(false);
-        let output = std::thread::scope(|scope| {
-            scope.spawn(|| {
-                let what = format!("downloading {}", pin.file);
-                let mut progress = Progress::new(what, Some(pin.size), Unit::Bytes);
-                while !done.load(Ordering::Relaxed) {
-                    progress.set(downloaded(&workdir, pin.file));
-                    std::thread::sleep(Duration::from_millis(250));
-                }
-                progress.finish_at(downloaded(&workdir, pin.file));
-            });
-            let output = {
+        let what = format!("downloading {}", pin.file);
+        let output = crate::progress::watch(
+            &what,
+            Some(pin.size),
+            Unit::Bytes,
+            || downloaded(&workdir, pin.file),
+            || {
                 let _dir = sh.push_dir(&workdir);
                 cmd!(sh, "apt-get source --download-only {spec}").quiet().ignore_status().output()
-            };
-            done.store(true, Ordering::Relaxed);
-            output
-        })?;
+            },
+        )?;
         let got = workdir.join(pin.file);
         if !got.exists() {
             bail!(
