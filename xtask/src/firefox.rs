@@ -1,7 +1,8 @@
-//! `cargo xtask firefox <fetch|check|frontend-test>`: Firefox ESR 140.12 with the front-end
-//! half of the TLS-SRP series in `gecko-ui/` (issue 11), as an [`Upstream`] (the shared fetch,
-//! check, tree and cache steps are in `upstream`). Firefox is not built here (hours on two
-//! cores), so it is no [`upstream::Buildable`]: the front end runs in Debian's binary.
+//! `cargo xtask firefox <fetch|check|frontend-test|configure|compile-check>`: Firefox ESR
+//! 140.12 with the front-end half of the TLS-SRP series in `gecko-ui/` (issue 11), as an
+//! [`Upstream`] (the shared fetch, check, tree and cache steps are in `upstream`). Firefox is
+//! not built here (hours on two cores), so it is no [`upstream::Buildable`]: the front end runs
+//! in Debian's binary.
 //!
 //! - `fetch`: the pinned Debian source (`firefox-esr` 140.12.0esr-1~deb12u1, bookworm, through
 //!   a `deb-src` entry derived from the machine's own) into the cache's `downloads/`, verified,
@@ -14,6 +15,12 @@
 //!   must report zero diffs.
 //! - `frontend-test`: `gecko-ui/tests/frontend/run.py` in the installed pinned `firefox-esr`
 //!   under Xvfb, screenshots to `docs/screenshots/firefox/`.
+//! - `configure`: `mach configure` offline with Debian's toolchain, objects in
+//!   `<cache>/firefox/work/obj`.
+//! - `compile-check`: the tiers up to pre-compile (the series' IDL becomes C++ headers), then
+//!   every object of every directory the series touches (`<dir>/target-objects`), with a
+//!   summary. Compiling is not linking: what no object of those directories uses is not
+//!   checked, and a full build is out of reach here.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -134,8 +141,9 @@ enum FirefoxCommand {
     /// `mach configure` offline with Debian's toolchain (installed when missing), objects in
     /// the cache's firefox/work/obj.
     Configure,
-    /// Configure when needed, build the export tier (the series' IDL becomes C++ headers), then
-    /// compile every object of every directory the series touches; prints a summary.
+    /// Configure when needed, build the tiers up to pre-compile (the series' IDL becomes C++
+    /// headers), then compile every object of every directory the series touches; prints a
+    /// summary.
     CompileCheck,
 }
 
@@ -485,8 +493,8 @@ fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The export tier (and the tiers before it), then `target-objects` in every directory the
-/// series touches that has objects, with a summary line per directory.
+/// The tiers up to pre-compile (generated headers and sources), then `target-objects` in
+/// every directory the series touches that has objects, with a summary line per directory.
 fn compile_check(sh: &Shell) -> anyhow::Result<()> {
     let series = upstream::series(sh, &Firefox)?;
     let (work, _lock) = upstream::work_tree(sh, &Firefox)?;
@@ -494,10 +502,12 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
     if !mach.obj.join("config.status").exists() {
         configure(sh, &work)?;
     }
-    crate::step("mach build pre-export export (generated headers, the series' IDL among them)");
+    // export: generated headers (the series' IDL among them); pre-compile: files the objects
+    // include that are generated later (security/manager/ssl's xpcshell.inc).
+    crate::step("mach build pre-export export pre-compile (generated headers and sources)");
     let started = std::time::Instant::now();
-    mach.run(sh, &["build", "-j2", "pre-export", "export"])?;
-    eprintln!("export tier in {:.0?}", started.elapsed());
+    mach.run(sh, &["build", "-j2", "pre-export", "export", "pre-compile"])?;
+    eprintln!("pre-export, export and pre-compile tiers in {:.0?}", started.elapsed());
     let mut dirs: Vec<PathBuf> = Vec::new();
     for file in series.touched_files()? {
         let dir = file.parent().unwrap_or(Path::new("")).to_owned();
