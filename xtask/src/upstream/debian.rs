@@ -128,8 +128,9 @@ impl DebianSource {
     /// The message for a pin the archive no longer offers: the pin, and what is on offer.
     fn gone(&self, pin: &Pin, offered: &[String]) -> String {
         format!(
-            "the pin {} {} ({}, sha256 {}) is gone: {} offers no version {}{} of {}; on offer: \
-             {}. Pin a version on offer (file name, size and sha256 from its .dsc)",
+            "the pin {} {} ({}, sha256 {}) is gone: apt's sources (with {}'s deb-src) offer no \
+             version {}{} of {}; on offer: {}. Pin a version on offer (file name, size and \
+             sha256 from its .dsc)",
             pin.name,
             pin.version,
             pin.file,
