@@ -24,7 +24,9 @@ use anyhow::{Context, bail, ensure};
 use xshell::{Shell, cmd};
 
 use crate::core::Core;
-use crate::upstream::{self, Built, Crate, Pin, Prefetched, Source, SourceFile, Upstream, Work};
+use crate::upstream::{
+    self, Buildable, Built, Crate, Pin, Prefetched, Series, Source, SourceFile, Upstream, Work,
+};
 
 /// The crate that vendors BoringSSL (upstream main, `BORINGSSL_API_VERSION` 44), pinned by the
 /// size and sha256 of its `.crate` file as the registry serves it.
@@ -204,8 +206,6 @@ pub fn test(sh: &Shell) -> anyhow::Result<()> {
 }
 
 impl Upstream for Boringssl {
-    type Flavor = Flavor;
-
     fn name(&self) -> &'static str {
         "boringssl"
     }
@@ -230,11 +230,7 @@ impl Upstream for Boringssl {
         }
     }
 
-    fn build_packages(&self) -> &'static [&'static str] {
-        BUILD_PACKAGES
-    }
-
-    fn check_tree(&self, tree: &Path) -> anyhow::Result<()> {
+    fn check_tree(&self, _sh: &Shell, tree: &Path, _series: &Series) -> anyhow::Result<()> {
         let base_h = tree.join("include/openssl/base.h");
         let text =
             fs::read_to_string(&base_h).with_context(|| format!("reading {}", base_h.display()))?;
@@ -248,6 +244,14 @@ impl Upstream for Boringssl {
             base_h.display()
         );
         Ok(())
+    }
+}
+
+impl Buildable for Boringssl {
+    type Flavor = Flavor;
+
+    fn build_packages(&self) -> &'static [&'static str] {
+        BUILD_PACKAGES
     }
 
     fn flavor_key(&self, flavor: Flavor) -> String {

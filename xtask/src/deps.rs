@@ -9,7 +9,9 @@ use xshell::{Shell, cmd};
 /// `srptool` for verifier files, a C compiler for the C program test.
 pub const TEST_PACKAGES: &[&str] = &["valgrind", "libssl-dev", "openssl", "gnutls-bin", "gcc"];
 
-/// Installs the packages of `packages` that are not installed yet.
+/// Installs the packages of `packages` that are not installed yet. A package may name its
+/// exact version (`firefox-esr=140.12.0esr-1~deb12u1`): another installed version counts as
+/// missing, and apt installs the pinned one (also when that is older: `--allow-downgrades`).
 pub fn ensure_debian_packages(sh: &Shell, packages: &[&str]) -> anyhow::Result<()> {
     let missing: Vec<&str> = packages.iter().copied().filter(|p| !is_installed(sh, p)).collect();
     if missing.is_empty() {
@@ -25,15 +27,41 @@ pub fn ensure_debian_packages(sh: &Shell, packages: &[&str]) -> anyhow::Result<(
     crate::step(&format!("installing Debian packages: {}", missing.join(" ")));
     let _frontend = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
     cmd!(sh, "apt-get update -qq").run()?;
-    cmd!(sh, "apt-get install -y -qq --no-install-recommends {missing...}").run()?;
+    cmd!(sh, "apt-get install -y -qq --no-install-recommends --allow-downgrades {missing...}")
+        .run()?;
     Ok(())
 }
 
 fn is_installed(sh: &Shell, package: &str) -> bool {
-    let format = "-f=${Status}";
-    cmd!(sh, "dpkg-query -W {format} {package}")
+    let (name, version) = match package.split_once('=') {
+        Some((name, version)) => (name, Some(version)),
+        None => (package, None),
+    };
+    let format = "-f=${Status}\n${Version}";
+    cmd!(sh, "dpkg-query -W {format} {name}")
         .quiet()
         .ignore_stderr()
         .read()
-        .is_ok_and(|status| status.ends_with("install ok installed"))
+        .is_ok_and(|out| installed(&out, version))
+}
+
+/// Whether `dpkg-query`'s status and version lines say installed (in `version`, when given).
+fn installed(out: &str, version: Option<&str>) -> bool {
+    let mut lines = out.lines();
+    let status_ok = lines.next().is_some_and(|s| s.ends_with("install ok installed"));
+    status_ok && version.is_none_or(|v| lines.next() == Some(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::installed;
+
+    #[test]
+    fn a_pinned_version_counts_only_when_it_is_the_installed_one() {
+        let out = "install ok installed\n153.8.0esr-1~deb12u1";
+        assert!(installed(out, None));
+        assert!(installed(out, Some("153.8.0esr-1~deb12u1")));
+        assert!(!installed(out, Some("140.12.0esr-1~deb12u1")), "a newer one is not the pin");
+        assert!(!installed("deinstall ok config-files\n140.12.0esr-1~deb12u1", None));
+    }
 }

@@ -24,7 +24,9 @@ use xshell::{Shell, cmd};
 use crate::boringssl::{Boringssl, Flavor as BoringFlavor};
 use crate::core::Core;
 use crate::nss::{Flavor as NssFlavor, Nss};
-use crate::upstream::{self, Built, DebianSource, Pin, Source, SourceFile, Upstream, Work};
+use crate::upstream::{
+    self, Buildable, Built, DebianSource, Pin, Source, SourceFile, Upstream, Work,
+};
 
 const PIN: Pin = Pin {
     name: "lighttpd",
@@ -173,8 +175,6 @@ fn run_tests(sh: &Shell, built: &Built, count: u32) -> anyhow::Result<()> {
 }
 
 impl Upstream for Lighttpd {
-    type Flavor = Flavor;
-
     fn name(&self) -> &'static str {
         "lighttpd"
     }
@@ -195,6 +195,10 @@ impl Upstream for Lighttpd {
             }),
         })
     }
+}
+
+impl Buildable for Lighttpd {
+    type Flavor = Flavor;
 
     fn build_packages(&self) -> &'static [&'static str] {
         BUILD_PACKAGES

@@ -3,7 +3,7 @@
 //! Run `cargo xtask --help` for the commands. One module per command; shared parts: `cache`
 //! (the build cache outside the clone), `core` (the srp-ffi static library and its link
 //! recipe), `upstream` (pinned sources, patch series, keyed builds: one trait that NSS and
-//! BoringSSL and lighttpd implement), `peers` (the test peers), `gtest` (googletest reports), `deps`
+//! BoringSSL, lighttpd and Firefox implement), `peers` (the test peers), `gtest` (googletest reports), `deps`
 //! (Debian packages). xtask/README.md tells how to add an upstream tree.
 
 mod bench;
@@ -15,11 +15,13 @@ mod ctgrind;
 mod demo;
 mod deps;
 mod device;
+mod firefox;
 mod gtest;
 mod interop;
 mod lighttpd;
 mod nss;
 mod peers;
+mod progress;
 mod test;
 mod upstream;
 
@@ -50,6 +52,8 @@ enum Command {
     Ctgrind(ctgrind::Ctgrind),
     /// The demo device: a router's admin pages behind lighttpd with TLS-SRP, on loopback.
     Device(device::Device),
+    /// Firefox ESR 140.12 with the gecko-ui series: fetch, check, frontend-test.
+    Firefox(firefox::Command),
     /// TLS-SRP handshakes: patched NSS and BoringSSL against each other, OpenSSL and GnuTLS.
     Interop(interop::Interop),
     /// lighttpd with TLS-SRP: fetch the pinned source, check the patch series, build, test.
@@ -77,6 +81,7 @@ fn main() -> anyhow::Result<()> {
         Command::Ctgrind(cmd) => cmd.run(&sh),
         Command::Demo(cmd) => cmd.run(&sh),
         Command::Device(cmd) => cmd.run(&sh),
+        Command::Firefox(cmd) => cmd.run(&sh),
         Command::Interop(cmd) => cmd.run(&sh),
         Command::Lighttpd(cmd) => cmd.run(&sh),
         Command::Nss(cmd) => cmd.run(&sh),

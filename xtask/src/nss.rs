@@ -25,7 +25,9 @@ use anyhow::Context;
 use xshell::{Shell, cmd};
 
 use crate::core::Core;
-use crate::upstream::{self, Built, DebianSource, Pin, Source, SourceFile, Upstream, Url, Work};
+use crate::upstream::{
+    self, Buildable, Built, DebianSource, Pin, Source, SourceFile, Upstream, Url, Work,
+};
 
 /// NSS 3.110 as Debian ships it: Debian's orig tarball is upstream's release tarball (top
 /// directory `nss-3.110/`, holding `nss/` only, no NSPR).
@@ -205,8 +207,6 @@ impl Flavor {
 }
 
 impl Upstream for Nss {
-    type Flavor = Flavor;
-
     fn name(&self) -> &'static str {
         "nss"
     }
@@ -238,12 +238,16 @@ impl Upstream for Nss {
         })
     }
 
-    fn build_packages(&self) -> &'static [&'static str] {
-        BUILD_PACKAGES
-    }
-
     fn tree_outputs(&self) -> &'static [&'static str] {
         &["dist", "nss/out"]
+    }
+}
+
+impl Buildable for Nss {
+    type Flavor = Flavor;
+
+    fn build_packages(&self) -> &'static [&'static str] {
+        BUILD_PACKAGES
     }
 
     fn flavor_key(&self, flavor: Flavor) -> String {

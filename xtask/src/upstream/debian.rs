@@ -1,16 +1,16 @@
 //! The Debian provider: files of a Debian source package through `apt-get source
-//! --download-only` (NSS now; lighttpd, Firefox ESR and Chromium next). A new machine has only
+//! --download-only` (NSS, lighttpd, Firefox ESR; Chromium next). A new machine has only
 //! `deb` entries, so a `deb-src` entry for the suite needed is derived from the machine's own
 //! entries in `/etc/apt/sources.list.d/*.sources` (same URIs, keyring and components; the
 //! release codename replaced), so no mirror is written into the code.
 
+use anyhow::{Context, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
 use super::{Pin, Provider};
+use crate::progress::Unit;
 
 /// Files of a Debian source package: the `.orig.tar.*` (which never changes within an upstream
 /// release) and, for trees that need Debian's own patches, the `.debian.tar.*`.
@@ -47,10 +47,18 @@ impl Provider for DebianSource {
         // The archive may carry the orig tarball without the matching .dsc and .debian.tar
         // (they move with every security update), so apt's exit status is not the verdict:
         // the pinned file is, and the caller verifies it.
-        let output = {
-            let _dir = sh.push_dir(&workdir);
-            cmd!(sh, "apt-get source --download-only {spec}").quiet().ignore_status().output()?
-        };
+        // apt shows no progress without a terminal: the pinned file's size is watched instead.
+        let what = format!("downloading {}", pin.file);
+        let output = crate::progress::watch(
+            &what,
+            Some(pin.size),
+            Unit::Bytes,
+            || downloaded(&workdir, pin.file),
+            || {
+                let _dir = sh.push_dir(&workdir);
+                cmd!(sh, "apt-get source --download-only {spec}").quiet().ignore_status().output()
+            },
+        )?;
         let got = workdir.join(pin.file);
         if !got.exists() {
             bail!(
@@ -76,6 +84,18 @@ impl Provider for DebianSource {
         fs::remove_dir_all(&workdir)?;
         Ok(())
     }
+}
+
+/// The bytes of `file` under `dir` so far (apt writes it in `partial/` first).
+fn downloaded(dir: &Path, file: &str) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.file_name() == file)
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .max()
+        .unwrap_or(0)
 }
 
 impl DebianSource {
@@ -108,8 +128,9 @@ impl DebianSource {
     /// The message for a pin the archive no longer offers: the pin, and what is on offer.
     fn gone(&self, pin: &Pin, offered: &[String]) -> String {
         format!(
-            "the pin {} {} ({}, sha256 {}) is gone: {} offers no version {}{} of {}; on offer: \
-             {}. Pin a version on offer (file name, size and sha256 from its .dsc)",
+            "the pin {} {} ({}, sha256 {}) is gone: apt's sources (with {}'s deb-src) offer no \
+             version {}{} of {}; on offer: {}. Pin a version on offer (file name, size and \
+             sha256 from its .dsc)",
             pin.name,
             pin.version,
             pin.file,

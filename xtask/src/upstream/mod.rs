@@ -27,6 +27,7 @@ pub use debian::DebianSource;
 pub use series::Series;
 
 use crate::core::Core;
+use crate::progress::{Progress, Unit};
 
 /// One pinned file: what it is and how to recognise it.
 #[derive(Clone, Copy, Debug)]
@@ -68,11 +69,9 @@ pub struct Source {
     pub provider: Box<dyn Provider>,
 }
 
-/// An upstream tree with a TLS-SRP series.
+/// An upstream tree with a TLS-SRP series: where it comes from and how its patched tree is
+/// made and checked. What every upstream has, also one that is not built here (Firefox).
 pub trait Upstream {
-    /// The builds it has (debug, optimised, with sanitizers ...).
-    type Flavor: Copy;
-
     /// Short name: the cache folder (`<cache>/<name>/`) and the name in messages.
     fn name(&self) -> &'static str;
     /// The folder of the patch series, relative to the project root (`nss-patches`).
@@ -83,8 +82,6 @@ pub trait Upstream {
     }
     /// The pinned source and its provider.
     fn source(&self, sh: &Shell) -> anyhow::Result<Source>;
-    /// Debian packages the build needs (installed when missing).
-    fn build_packages(&self) -> &'static [&'static str];
     /// Runs on a freshly unpacked tree before the series is applied: a Debian source package
     /// that needs Debian's own patches applies `debian/patches` here (`quilt push -a` with
     /// `QUILT_PATCHES=debian/patches`). Part of the tree's stamp through the series only, so
@@ -92,8 +89,9 @@ pub trait Upstream {
     fn after_unpack(&self, _sh: &Shell, _tree: &Path) -> anyhow::Result<()> {
         Ok(())
     }
-    /// Checks of the patched tree beyond "the series applies" (an API version, say).
-    fn check_tree(&self, _tree: &Path) -> anyhow::Result<()> {
+    /// Checks of the patched tree beyond "the series applies" (an API version, say, or the
+    /// upstream's formatters on the files the series touches, [`Series::touched_files`]).
+    fn check_tree(&self, _sh: &Shell, _tree: &Path, _series: &Series) -> anyhow::Result<()> {
         Ok(())
     }
     /// Paths inside the tree, relative to it, that are build outputs: kept when the tree is
@@ -101,6 +99,16 @@ pub trait Upstream {
     fn tree_outputs(&self) -> &'static [&'static str] {
         &[]
     }
+}
+
+/// An upstream that is built here into keyed outputs, tested, and gives a test peer (NSS,
+/// BoringSSL, lighttpd).
+pub trait Buildable: Upstream {
+    /// The builds it has (debug, optimised, with sanitizers ...).
+    type Flavor: Copy;
+
+    /// Debian packages the build needs (installed when missing).
+    fn build_packages(&self) -> &'static [&'static str];
     /// Outputs of other upstreams this one builds against (lighttpd on the patched BoringSSL):
     /// built first, their keys go into this output's key. `build` may call it again to find
     /// them (they are cached by then).
@@ -233,9 +241,10 @@ pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
         .prefix(&format!("{}-check-", upstream.name()))
         .tempdir_in(crate::cache::dir()?)?;
     stage(sh, upstream, &source, &files, &series, scratch.path())?;
-    upstream.check_tree(scratch.path())?;
+    upstream.check_tree(sh, scratch.path(), &series)?;
     println!(
-        "{}: {} patches, all listed once, all in the house format, all apply with zero fuzz",
+        "{}: {} patches, all listed once, all in the house format, all apply with zero fuzz \
+         and zero offset",
         upstream.series_dir(),
         series.patches.len()
     );
@@ -243,7 +252,7 @@ pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
 }
 
 /// The key of `flavor`'s output: the pins, the series, the core and the flavor's settings.
-fn output_key<U: Upstream>(
+fn output_key<U: Buildable>(
     sh: &Shell,
     upstream: &U,
     flavor: U::Flavor,
@@ -271,7 +280,7 @@ fn output_key<U: Upstream>(
 
 /// The keyed output of `flavor`: reused when it exists, built otherwise (see the module
 /// documentation). Seconds when nothing changed.
-pub fn build<U: Upstream>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow::Result<Built> {
+pub fn build<U: Buildable>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow::Result<Built> {
     let series = series(sh, upstream)?;
     series.check_files()?;
     let source = upstream.source(sh)?;
@@ -291,25 +300,53 @@ pub fn build<U: Upstream>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow
     crate::deps::ensure_debian_packages(sh, &["patch"])?;
     let _lock = crate::cache::lock(&base.join("work.lock"))?;
     let dir = crate::cache::keyed(&dir, |out| {
-        let files = fetch(sh, &source)?;
-        let work = Work { dir: base.join("work"), tree: base.join("work/tree") };
-        prepare(sh, upstream, &source, &files, &series, &work)?;
-        upstream.check_tree(&work.tree)?;
+        let work = prepare_work(sh, upstream, &source, &series)?;
+        upstream.check_tree(sh, &work.tree, &series)?;
         upstream.build(sh, flavor, &work, &core, out)
     })?;
     eprintln!("{}: build output {}", upstream.name(), dir.display());
     Ok(Built { dir, key })
 }
 
+/// The patched tree of `upstream` in `<cache>/<name>/work/tree`, brought up to date (fetched,
+/// unpacked, the series applied; see [`prepare`]), for an upstream that works in its tree
+/// without keyed outputs (Firefox's configure). The lock on the work folder is held until the
+/// returned [`crate::cache::Lock`] is dropped.
+pub fn work_tree(
+    sh: &Shell,
+    upstream: &impl Upstream,
+) -> anyhow::Result<(Work, crate::cache::Lock)> {
+    let series = series(sh, upstream)?;
+    series.check_files()?;
+    let source = upstream.source(sh)?;
+    crate::deps::ensure_debian_packages(sh, &["patch"])?;
+    let lock = crate::cache::lock(&base(upstream)?.join("work.lock"))?;
+    Ok((prepare_work(sh, upstream, &source, &series)?, lock))
+}
+
+/// Fetches the source and brings the work tree up to date; the caller holds `work.lock`.
+fn prepare_work(
+    sh: &Shell,
+    upstream: &impl Upstream,
+    source: &Source,
+    series: &Series,
+) -> anyhow::Result<Work> {
+    let files = fetch(sh, source)?;
+    let base = base(upstream)?;
+    let work = Work { dir: base.join("work"), tree: base.join("work/tree") };
+    prepare(sh, upstream, source, &files, series, &work)?;
+    Ok(work)
+}
+
 /// Builds `flavor` (when its key is new) and runs the upstream's tests on it.
-pub fn test<U: Upstream>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow::Result<()> {
+pub fn test<U: Buildable>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow::Result<()> {
     let built = build(sh, upstream, flavor)?;
     crate::step(&format!("testing {} build {}", upstream.name(), built.key));
     upstream.test(sh, &built)
 }
 
 /// The test peer of `flavor`, built against that output (each only when its key is new).
-pub fn peer<U: Upstream>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow::Result<PathBuf> {
+pub fn peer<U: Buildable>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow::Result<PathBuf> {
     let built = build(sh, upstream, flavor)?;
     let core = crate::core::build(sh)?;
     crate::peers::build(sh, &upstream.peer(flavor, &built, &core))
@@ -343,12 +380,20 @@ fn prepare(
     crate::cache::remove(&staging)?;
     fs::create_dir_all(&staging)?;
     stage(sh, upstream, source, files, series, &staging)?;
+    // The stamp goes first: an interrupted update must not look finished.
+    crate::cache::remove(&stamp_path)?;
+    if !work.tree.exists() {
+        // A first tree: the staged one as it is (Firefox's is 3.6 GB; nothing to compare).
+        fs::rename(&staging, &work.tree).with_context(|| {
+            format!("renaming {} to {}", staging.display(), work.tree.display())
+        })?;
+        fs::write(&stamp_path, stamp)?;
+        return Ok(());
+    }
     crate::step(&format!(
         "updating {} from the staged tree (changed files only)",
         work.tree.display()
     ));
-    // The stamp goes first: an interrupted update must not look finished.
-    crate::cache::remove(&stamp_path)?;
     let copied = sync_tree(&staging, &work.tree, keep)?;
     eprintln!("{copied} files updated");
     fs::remove_dir_all(&staging)?;
@@ -368,8 +413,7 @@ fn stage(
 ) -> anyhow::Result<()> {
     for (file, path) in source.files.iter().zip(files) {
         crate::step(&format!("unpacking {} into {}", path.display(), staging.display()));
-        let strip = format!("--strip-components={}", file.strip_components);
-        cmd!(sh, "tar -xf {path} -C {staging} {strip}").run()?;
+        unpack(path, staging, file.strip_components)?;
     }
     upstream.after_unpack(sh, staging)?;
     crate::step(&format!(
@@ -378,6 +422,90 @@ fn stage(
         series.dir.display()
     ));
     series.apply(sh, staging)
+}
+
+/// Unpacks the tarball `path` into `dest` (dropping `strip_components` leading path
+/// components), with progress: the share of the compressed file read so far. The compression
+/// is told by the file's first bytes (a `.crate` is a gzipped tarball); xz decompresses with
+/// two threads (`xz -T2`, the machine's limit), then tar only unpacks.
+fn unpack(path: &Path, dest: &Path, strip_components: u32) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+
+    let mut input = fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let total = input.metadata()?.len();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut first = 0;
+    while first < 6 {
+        match input.read(&mut buf[first..])? {
+            0 => break,
+            n => first += n,
+        }
+    }
+    let decompress: Option<&[&str]> = match &buf[..first.min(6)] {
+        [0xfd, b'7', b'z', b'X', b'Z', 0] => Some(&["xz", "-T2", "-dc"]),
+        [0x1f, 0x8b, ..] => Some(&["gzip", "-dc"]),
+        [b'B', b'Z', b'h', ..] => Some(&["bzip2", "-dc"]),
+        _ => None,
+    };
+    let mut decoder = match decompress {
+        Some(args) => Some(
+            Command::new(args[0])
+                .args(&args[1..])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .with_context(|| format!("starting {}", args[0]))?,
+        ),
+        None => None,
+    };
+    let tar_input = match &mut decoder {
+        Some(child) => Stdio::from(child.stdout.take().context("no decompressor output")?),
+        None => Stdio::piped(),
+    };
+    let mut tar = Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(dest)
+        .arg(format!("--strip-components={strip_components}"))
+        .stdin(tar_input)
+        .spawn()
+        .context("starting tar")?;
+    let mut sink = match &mut decoder {
+        Some(child) => child.stdin.take(),
+        None => tar.stdin.take(),
+    }
+    .context("no pipe to the unpacker")?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let mut progress = Progress::new(format!("unpacking {name}"), Some(total), Unit::Bytes);
+    // A write fails when the unpacker stopped early; its exit status then tells why.
+    let mut fed = sink.write_all(&buf[..first]);
+    progress.set(first as u64);
+    while fed.is_ok() {
+        let n = input.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        fed = sink.write_all(&buf[..n]);
+        progress.add(n as u64);
+    }
+    drop(sink);
+    let decoded = match decoder {
+        Some(mut child) => Some(child.wait()?),
+        None => None,
+    };
+    let unpacked = tar.wait()?;
+    ensure!(
+        decoded.is_none_or(|s| s.success()) && unpacked.success(),
+        "unpacking {} failed: {}tar {unpacked}",
+        path.display(),
+        decoded
+            .map(|s| format!("{} {s}, ", decompress.map_or("decompressor", |a| a[0])))
+            .unwrap_or_default()
+    );
+    fed.with_context(|| format!("unpacking {}", path.display()))?;
+    progress.finish();
+    Ok(())
 }
 
 /// Makes `dst` hold the files of `src`, copying only files whose contents differ and deleting
@@ -521,7 +649,6 @@ mod tests {
     struct Fake;
 
     impl Upstream for Fake {
-        type Flavor = ();
         fn name(&self) -> &'static str {
             "fake"
         }
@@ -531,24 +658,9 @@ mod tests {
         fn source(&self, _sh: &Shell) -> anyhow::Result<Source> {
             unreachable!("the test passes its source")
         }
-        fn build_packages(&self) -> &'static [&'static str] {
-            &[]
-        }
         fn after_unpack(&self, _sh: &Shell, tree: &Path) -> anyhow::Result<()> {
             ensure!(tree.join("debian/rules").exists(), "both tarballs are unpacked first");
             Ok(fs::write(tree.join("after-unpack"), "ran")?)
-        }
-        fn flavor_key(&self, _flavor: ()) -> String {
-            String::new()
-        }
-        fn build(&self, _: &Shell, _: (), _: &Work, _: &Core, _: &Path) -> anyhow::Result<()> {
-            unreachable!()
-        }
-        fn test(&self, _sh: &Shell, _built: &Built) -> anyhow::Result<()> {
-            unreachable!()
-        }
-        fn peer(&self, _: (), _: &Built, _: &Core) -> crate::peers::Recipe {
-            unreachable!()
         }
     }
 

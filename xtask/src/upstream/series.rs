@@ -80,8 +80,25 @@ impl Series {
         Ok(all)
     }
 
-    /// Applies every patch to `tree` in order, `-p1` with zero fuzz; stops at the first that
-    /// does not apply exactly and shows patch's output.
+    /// The files the series leaves in the tree (created or changed), relative to the tree's
+    /// [`Self::subdir`], in the order they first appear, each once: what the upstream's
+    /// formatters check.
+    pub fn touched_files(&self) -> anyhow::Result<Vec<PathBuf>> {
+        let mut files: Vec<PathBuf> = Vec::new();
+        for name in &self.patches {
+            let text = fs::read_to_string(self.dir.join(name))
+                .with_context(|| format!("reading {name}"))?;
+            for file in new_paths(&text) {
+                if !files.contains(&file) {
+                    files.push(file);
+                }
+            }
+        }
+        Ok(files)
+    }
+
+    /// Applies every patch to `tree` in order, `-p1` with zero fuzz and zero offset; stops at
+    /// the first that does not apply exactly and shows patch's output.
     pub fn apply(&self, sh: &Shell, tree: &Path) -> anyhow::Result<()> {
         let tree = tree.join(&self.subdir);
         for (i, name) in self.patches.iter().enumerate() {
@@ -94,12 +111,17 @@ impl Series {
             .quiet()
             .ignore_status()
             .output()?;
+            let stdout = String::from_utf8_lossy(&output.stdout);
             if !output.status.success() {
                 bail!(
-                    "{name} does not apply with zero fuzz:\n{}{}",
-                    String::from_utf8_lossy(&output.stdout),
+                    "{name} does not apply with zero fuzz:\n{stdout}{}",
                     String::from_utf8_lossy(&output.stderr)
                 );
+            }
+            // patch applies a hunk found a few lines away and says so: refresh the patch.
+            let moved: Vec<&str> = stdout.lines().filter(|l| l.contains("(offset ")).collect();
+            if !moved.is_empty() {
+                bail!("{name} applies only at an offset (refresh it):\n{}", moved.join("\n"));
             }
         }
         Ok(())
@@ -126,6 +148,14 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<String>> {
         patches.push(name.to_owned());
     }
     Ok(patches)
+}
+
+/// The `+++ b/<path>` paths of a patch (files it creates or changes; not deleted ones).
+fn new_paths(text: &str) -> Vec<PathBuf> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("+++ b/"))
+        .map(|p| PathBuf::from(p.split('\t').next().unwrap_or(p)))
+        .collect()
 }
 
 /// House-format problems of one patch (empty when it is fine): the DEP-3 fields
@@ -190,6 +220,39 @@ mod tests {
         let text = "# TLS-SRP for NSS\n\na.patch\n  b.patch  # the second\n\n#c.patch\n";
         assert_eq!(parse(text).unwrap(), ["a.patch", "b.patch"]);
         assert_eq!(parse("").unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn touched_files_are_the_new_paths_once_each() {
+        let tmp = tempfile::tempdir().unwrap();
+        let two = GOOD.replace("+new\n", "+new\n--- /dev/null\n+++ b/lib/ssl/new.c\n@@ -0,0 +1 @@\n+x\n--- a/old.c\n+++ /dev/null\n@@ -1 +0,0 @@\n-y\n");
+        fs::write(tmp.path().join("series"), "one.patch\ntwo.patch\n").unwrap();
+        fs::write(tmp.path().join("one.patch"), GOOD).unwrap();
+        fs::write(tmp.path().join("two.patch"), two).unwrap();
+        let series = Series::load(tmp.path()).unwrap();
+        assert_eq!(
+            series.touched_files().unwrap(),
+            [PathBuf::from("lib/ssl/ssl.gyp"), PathBuf::from("lib/ssl/new.c")],
+            "in order, once each, without the deleted file"
+        );
+    }
+
+    #[test]
+    fn a_patch_that_applies_only_at_an_offset_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sh = Shell::new().unwrap();
+        let (dir, tree) = (tmp.path().join("patches"), tmp.path().join("tree"));
+        fs::create_dir_all(tree.join("lib/ssl")).unwrap();
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("series"), "one.patch\n").unwrap();
+        fs::write(dir.join("one.patch"), GOOD).unwrap();
+        let series = Series::load(&dir).unwrap();
+        fs::write(tree.join("lib/ssl/ssl.gyp"), "old\n").unwrap();
+        series.apply(&sh, &tree).unwrap();
+        assert_eq!(fs::read_to_string(tree.join("lib/ssl/ssl.gyp")).unwrap(), "new\n");
+        fs::write(tree.join("lib/ssl/ssl.gyp"), "added\nold\n").unwrap();
+        let error = series.apply(&sh, &tree).unwrap_err().to_string();
+        assert!(error.contains("offset 1 line"), "{error}");
     }
 
     #[test]

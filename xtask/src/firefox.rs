@@ -1,0 +1,558 @@
+//! `cargo xtask firefox <fetch|check|frontend-test|configure|compile-check>`: Firefox ESR
+//! 140.12 with the front-end half of the TLS-SRP series in `gecko-ui/` (issue 11), as an
+//! [`Upstream`] (the shared fetch, check, tree and cache steps are in `upstream`). Firefox is
+//! not built here (hours on two cores), so it is no [`upstream::Buildable`]: the front end runs
+//! in Debian's binary.
+//!
+//! - `fetch`: the pinned Debian source (`firefox-esr` 140.12.0esr-1~deb12u1, bookworm, through
+//!   a `deb-src` entry derived from the machine's own) into the cache's `downloads/`, verified,
+//!   then unpacked (`xz -T2`) with the series applied into `<cache>/firefox/work/tree`.
+//! - `check`: the series checker (entries exist, none unused or twice, DEP-3 and house format,
+//!   all apply with zero fuzz and zero offset to a fresh tree), then Firefox's formatters on
+//!   the files the series leaves: prettier (the version Firefox's `package.json` pins, from
+//!   npm, with its `.prettierrc.js` and `.prettierignore`: JavaScript, HTML, XHTML) and
+//!   clang-format 19 (with its `.clang-format` and `.clang-format-ignore`) on C and C++; both
+//!   must report zero diffs.
+//! - `frontend-test`: `gecko-ui/tests/frontend/run.py` in the installed pinned `firefox-esr`
+//!   under Xvfb, screenshots to `docs/screenshots/firefox/`.
+//! - `configure`: `mach configure` offline with Debian's toolchain, objects in
+//!   `<cache>/firefox/work/obj`.
+//! - `compile-check`: the tiers up to pre-compile (the series' IDL becomes C++ headers), then
+//!   every object of every directory the series touches (`<dir>/target-objects`), with a
+//!   summary. Compiling is not linking: what no object of those directories uses is not
+//!   checked, and a full build is out of reach here.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail, ensure};
+use xshell::{Shell, cmd};
+
+use crate::progress::Unit;
+use crate::upstream::{self, DebianSource, Pin, Series, Source, SourceFile, Upstream, Work};
+
+/// The orig tarball of Debian's `firefox-esr` 140.12.0esr-1~deb12u1 (Mozilla's source release,
+/// top directory `firefox-140.12.0/`). It vendors NSS 3.112.5 in `security/nss`.
+const PIN: Pin = Pin {
+    name: "firefox",
+    version: "140.12.0esr",
+    file: "firefox-esr_140.12.0esr.orig.tar.xz",
+    size: 682_717_088,
+    sha256: "5c72347381233dcc97cbd02c0324116258769d8b9b0f869fd0c6f1d59519ce2a",
+};
+
+/// The Debian version of the source and of the binary the front-end test runs in.
+const DEBIAN_VERSION: &str = "140.12.0esr-1~deb12u1";
+
+/// The tarball's top directory is dropped: the tree is Firefox's source root.
+const STRIP_COMPONENTS: u32 = 1;
+
+/// Where Debian installs the application (the front-end test copies it).
+const FIREFOX_DIR: &str = "/usr/lib/firefox-esr";
+
+/// The clang-format that checks C and C++: Debian's clang 19, Firefox 140's toolchain major.
+const CLANG_FORMAT: &str = "clang-format-19";
+
+/// The test driver's PyPI dependency, pinned (installed in a virtual environment in the cache).
+const MARIONETTE_DRIVER: &str = "marionette_driver==3.7.1";
+
+/// What `mach configure` needs from Debian to run offline (no bootstrap): clang 19 and lld,
+/// libclang for bindgen, Rust from `rustc-web` and `cargo-web`, cbindgen 0.27.0 (the 0.29.4
+/// security update writes a header that does not compile), NASM (dav1d), Node (present as
+/// `nodejs`), the GTK, X11, D-Bus, PulseAudio, ALSA and DRM headers, zip, unzip and m4.
+const CONFIGURE_PACKAGES: &[&str] = &[
+    "clang-19",
+    "lld-19",
+    "libclang-19-dev",
+    "rustc-web",
+    "cargo-web",
+    "cbindgen-web=0.27.0-1~deb12u1",
+    "nasm",
+    "nodejs",
+    "python3",
+    "libgtk-3-dev",
+    "libx11-xcb-dev",
+    "libxt-dev",
+    "libdbus-1-dev",
+    "libpulse-dev",
+    "libasound2-dev",
+    "libdrm-dev",
+    "zip",
+    "unzip",
+    "m4",
+];
+
+/// The configure options: nothing downloaded (Debian's toolchain instead of Mozilla's), and
+/// no WebAssembly sandbox (it needs a wasi sysroot that Debian's clang 19 lacks).
+const CONFIGURE_OPTIONS: &[&str] = &["--disable-bootstrap", "--without-wasm-sandboxed-libraries"];
+
+/// The toolchain, by path: Debian's `rustc-web` and `cargo-web` install `/usr/bin/rustc` and
+/// `/usr/bin/cargo`, which a rustup installation earlier in `PATH` would shadow.
+const TOOLCHAIN: &[(&str, &str)] = &[
+    ("CC", "/usr/bin/clang-19"),
+    ("CXX", "/usr/bin/clang++-19"),
+    ("RUSTC", "/usr/bin/rustc"),
+    ("CARGO", "/usr/bin/cargo"),
+    ("CBINDGEN", "/usr/bin/cbindgen"),
+    ("NODEJS", "/usr/bin/node"),
+    ("NASM", "/usr/bin/nasm"),
+];
+
+/// Where the front-end test writes its screenshots, relative to the project root.
+const SCREENSHOTS: &str = "docs/screenshots/firefox";
+
+/// File name endings clang-format checks (`_format_include_extensions` of Firefox's
+/// `python/mozbuild/mozbuild/code_analysis/mach_commands.py`).
+const CXX: &[&str] = &[".cpp", ".c", ".cc", ".h", ".m", ".mm"];
+
+/// The files of `argv[2..]` that Firefox's `.clang-format-ignore` (`argv[1]`) does not ignore,
+/// one a line. Its lines are Python regular expressions matched at the start of the path, as
+/// `mach clang-format` (`_generate_path_list`) and `mach lint` read them; clang-format's own
+/// reading of the file (glob patterns) would ignore other files.
+const CLANG_FORMAT_IGNORE: &str = r##"
+import re, sys
+with open(sys.argv[1]) as f:
+    lines = [l.rstrip() for l in f if not l.startswith("#") and l.strip()]
+ignored = re.compile("(%s)" % "|".join(r"^[\./]*" + l for l in lines))
+print("\n".join(p for p in sys.argv[2:] if not ignored.match(p)))
+"##;
+
+/// Firefox ESR as an upstream tree.
+#[derive(Clone, Copy, Default)]
+pub struct Firefox;
+
+#[derive(clap::Args)]
+pub struct Command {
+    #[command(subcommand)]
+    command: FirefoxCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum FirefoxCommand {
+    /// Fetch the pinned source (verified) and unpack it, with gecko-ui/ applied, into the
+    /// cache's firefox/work/tree.
+    Fetch,
+    /// Check gecko-ui/series: entries exist, none unused or twice, DEP-3 and house format, all
+    /// apply with zero fuzz and offset; prettier and clang-format report zero diffs.
+    Check,
+    /// Run gecko-ui/tests/frontend/run.py in the pinned firefox-esr (installed when missing)
+    /// under Xvfb; screenshots to docs/screenshots/firefox/.
+    FrontendTest,
+    /// `mach configure` offline with Debian's toolchain (installed when missing), objects in
+    /// the cache's firefox/work/obj.
+    Configure,
+    /// Configure when needed, build the tiers up to pre-compile (the series' IDL becomes C++
+    /// headers), then compile every object of every directory the series touches; prints a
+    /// summary.
+    CompileCheck,
+}
+
+impl Command {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        match self.command {
+            FirefoxCommand::Fetch => {
+                let (work, _lock) = upstream::work_tree(sh, &Firefox)?;
+                println!("{}", work.tree.display());
+                Ok(())
+            }
+            FirefoxCommand::Check => upstream::check(sh, &Firefox),
+            FirefoxCommand::FrontendTest => frontend_test(sh),
+            FirefoxCommand::Configure => {
+                let (work, _lock) = upstream::work_tree(sh, &Firefox)?;
+                configure(sh, &work)
+            }
+            FirefoxCommand::CompileCheck => compile_check(sh),
+        }
+    }
+}
+
+impl Upstream for Firefox {
+    fn name(&self) -> &'static str {
+        "firefox"
+    }
+
+    fn series_dir(&self) -> &'static str {
+        "gecko-ui"
+    }
+
+    fn source(&self, _sh: &Shell) -> anyhow::Result<Source> {
+        Ok(Source {
+            files: vec![SourceFile { pin: PIN, strip_components: STRIP_COMPONENTS }],
+            // Exactly this version: security updates replace ESR releases, and the old source
+            // leaves the archive within weeks (the error then names what is on offer).
+            provider: Box::new(DebianSource {
+                package: "firefox-esr",
+                version: DEBIAN_VERSION,
+                any_revision: false,
+                suite: "bookworm",
+            }),
+        })
+    }
+
+    /// Firefox's formatters on the files the series leaves: zero diffs.
+    fn check_tree(&self, sh: &Shell, tree: &Path, series: &Series) -> anyhow::Result<()> {
+        let touched = series.touched_files()?;
+        let cxx = with_endings(&touched, CXX);
+        let mut problems = Vec::new();
+        if let Err(e) = check_prettier(sh, tree, &touched) {
+            problems.push(format!("{e:#}"));
+        }
+        if cxx.is_empty() {
+            println!("clang-format: the series touches no C or C++");
+        } else if let Err(e) = check_clang_format(sh, tree, &cxx) {
+            problems.push(format!("{e:#}"));
+        }
+        ensure!(problems.is_empty(), "{}", problems.join("\n"));
+        Ok(())
+    }
+}
+
+/// The files of `files` whose names end with one of `endings`.
+fn with_endings(files: &[PathBuf], endings: &[&str]) -> Vec<PathBuf> {
+    files
+        .iter()
+        .filter(|f| endings.iter().any(|e| f.to_string_lossy().ends_with(e)))
+        .cloned()
+        .collect()
+}
+
+/// prettier, in the version the tree's `package.json` pins, with the tree's `.prettierrc.js`
+/// and `.prettierignore`, on each of `files` (relative to `tree`) that `.prettierignore` leaves
+/// in (it ignores every file, then lets in what Firefox formats with prettier: JavaScript,
+/// JSON, HTML, XHTML ...; not CSS, which stylelint checks): none may differ. A file whose
+/// parser prettier cannot tell from its name (`.sjs`) is JavaScript, as `mach lint` (ESLint's
+/// prettier plugin) formats it.
+fn check_prettier(sh: &Shell, tree: &Path, files: &[PathBuf]) -> anyhow::Result<()> {
+    let version = prettier_version(&tree.join("package.json"))?;
+    let prettier = install_prettier(sh, &version)?;
+    let _dir = sh.push_dir(tree);
+    let (config, ignore) = (".prettierrc.js", ".prettierignore");
+    let (mut checked, mut diffs) = (Vec::new(), Vec::new());
+    for file in files {
+        let info =
+            cmd!(sh, "{prettier} --ignore-path {ignore} --file-info {file}").quiet().read()?;
+        let info: serde_json::Value =
+            serde_json::from_str(&info).context("reading prettier --file-info")?;
+        if info["ignored"] == serde_json::Value::Bool(true) {
+            continue;
+        }
+        let parser = info["inferredParser"].as_str().unwrap_or("babel");
+        let formatted = cmd!(
+            sh,
+            "{prettier} --config {config} --ignore-path {ignore} --parser {parser} {file}"
+        )
+        .quiet()
+        .ignore_stderr()
+        .output()?;
+        ensure!(
+            formatted.status.success(),
+            "prettier cannot format {} ({})",
+            file.display(),
+            formatted.status
+        );
+        if let Some(diff) = diff_against(sh, tree, file.as_ref(), &formatted.stdout)? {
+            diffs.push(diff);
+        }
+        checked.push(file.display().to_string());
+    }
+    ensure!(
+        diffs.is_empty(),
+        "prettier {version} (Firefox's config) would change {} file(s):\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    println!(
+        "prettier {version}: zero diffs in the {} of {} touched files .prettierignore leaves in: {}",
+        checked.len(),
+        files.len(),
+        checked.join(" ")
+    );
+    Ok(())
+}
+
+/// The prettier version the tree's `package.json` pins (an exact version: a range would not
+/// say which formatting is right).
+fn prettier_version(package_json: &Path) -> anyhow::Result<String> {
+    let text = fs::read_to_string(package_json)
+        .with_context(|| format!("reading {}", package_json.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("parsing {}", package_json.display()))?;
+    let version = ["devDependencies", "dependencies"]
+        .iter()
+        .find_map(|section| json[section]["prettier"].as_str())
+        .with_context(|| format!("{} pins no prettier", package_json.display()))?;
+    ensure!(
+        !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.'),
+        "expected an exact prettier version in {}, found {version:?}",
+        package_json.display()
+    );
+    Ok(version.to_owned())
+}
+
+/// prettier `version` from npm, in the cache's `tools/prettier-<version>/` (installed once,
+/// with npm's own integrity check); returns the program.
+fn install_prettier(sh: &Shell, version: &str) -> anyhow::Result<PathBuf> {
+    let tools = crate::cache::dir()?.join("tools");
+    let dir = tools.join(format!("prettier-{version}"));
+    let program = dir.join("node_modules/.bin/prettier");
+    if !dir.exists() {
+        if cmd!(sh, "npm --version").quiet().ignore_stdout().ignore_stderr().run().is_err() {
+            crate::deps::ensure_debian_packages(sh, &["nodejs", "npm"])?;
+        }
+        let _lock = crate::cache::lock(&tools.join(format!("prettier-{version}.lock")))?;
+        crate::cache::keyed(&dir, |tmp| {
+            crate::step(&format!("installing prettier {version} from npm"));
+            let spec = format!("prettier@{version}");
+            cmd!(sh, "npm install --prefix {tmp} --no-audit --no-fund --save-exact {spec}")
+                .quiet()
+                .run()?;
+            Ok(())
+        })?;
+    }
+    let found = cmd!(sh, "{program} --version").quiet().read()?;
+    ensure!(
+        found.trim() == version,
+        "expected prettier {version} in {}, found {found}",
+        dir.display()
+    );
+    Ok(program)
+}
+
+/// clang-format with the tree's `.clang-format` on `files` (relative to `tree`) that its
+/// `.clang-format-ignore` leaves in: none may differ.
+fn check_clang_format(sh: &Shell, tree: &Path, files: &[PathBuf]) -> anyhow::Result<()> {
+    crate::deps::ensure_debian_packages(sh, &[CLANG_FORMAT, "python3"])?;
+    let _dir = sh.push_dir(tree);
+    let kept = cmd!(sh, "python3 -c {CLANG_FORMAT_IGNORE} .clang-format-ignore {files...}")
+        .quiet()
+        .read()?;
+    let kept: Vec<&str> = kept.lines().filter(|l| !l.is_empty()).collect();
+    for file in files {
+        if !kept.contains(&file.to_string_lossy().as_ref()) {
+            println!("clang-format: {} is in .clang-format-ignore", file.display());
+        }
+    }
+    let mut diffs = Vec::new();
+    for file in &kept {
+        // From standard input, so that only Firefox's reading of the ignore file counts; the
+        // style comes from the .clang-format above the file's path.
+        let source = fs::read(tree.join(file)).with_context(|| format!("reading {file}"))?;
+        let formatted = cmd!(sh, "{CLANG_FORMAT} --style=file --assume-filename={file}")
+            .quiet()
+            .stdin(&source)
+            .output()?;
+        ensure!(
+            formatted.status.success(),
+            "{CLANG_FORMAT} cannot format {file} ({})",
+            formatted.status
+        );
+        if let Some(diff) = diff_against(sh, tree, file.as_ref(), &formatted.stdout)? {
+            diffs.push(diff);
+        }
+    }
+    ensure!(
+        diffs.is_empty(),
+        "{CLANG_FORMAT} (Firefox's .clang-format) would change {} file(s):\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    println!("{CLANG_FORMAT}: {} C/C++ files, zero diffs", kept.len());
+    Ok(())
+}
+
+/// `None` when `tree/file` holds exactly `formatted`; otherwise the unified diff from the
+/// file to the formatter's version (`a/` and `b/` paths, as in the series).
+fn diff_against(
+    sh: &Shell,
+    tree: &Path,
+    file: &Path,
+    formatted: &[u8],
+) -> anyhow::Result<Option<String>> {
+    let path = tree.join(file);
+    let current = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    if current == formatted {
+        return Ok(None);
+    }
+    let (old, new) = (format!("a/{}", file.display()), format!("b/{}", file.display()));
+    let diff = cmd!(sh, "diff -u --label {old} --label {new} {path} -")
+        .quiet()
+        .stdin(formatted)
+        .ignore_status()
+        .read()?;
+    Ok(Some(diff))
+}
+
+/// `cargo xtask firefox frontend-test`: the pinned Debian binary (installed when missing, so
+/// the test never runs in another version), Xvfb, ImageMagick, marionette_driver (pinned, in a
+/// virtual environment in the cache), then `run.py`.
+fn frontend_test(sh: &Shell) -> anyhow::Result<()> {
+    let firefox = format!("firefox-esr={DEBIAN_VERSION}");
+    crate::deps::ensure_debian_packages(
+        sh,
+        &[&firefox, "xvfb", "imagemagick", "openssl", "patch", "python3"],
+    )?;
+    let python = marionette_python(sh)?;
+    let run = sh.current_dir().join("gecko-ui/tests/frontend/run.py");
+    let out = sh.current_dir().join(SCREENSHOTS);
+    crate::step(&format!(
+        "gecko-ui/tests/frontend/run.py in {FIREFOX_DIR} ({firefox}), screenshots to {SCREENSHOTS}"
+    ));
+    let started = std::time::Instant::now();
+    cmd!(sh, "{python} {run} --firefox-dir {FIREFOX_DIR} --out {out}").run()?;
+    eprintln!("frontend test passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// A Python with the pinned marionette_driver: a virtual environment in the cache's
+/// `tools/`, made once from the machine's `python3` (so nothing is installed system-wide).
+fn marionette_python(sh: &Shell) -> anyhow::Result<PathBuf> {
+    let name = MARIONETTE_DRIVER.replace("==", "-");
+    let tools = crate::cache::dir()?.join("tools");
+    let dir = tools.join(format!("python-{name}"));
+    if !dir.exists() {
+        let _lock = crate::cache::lock(&tools.join(format!("python-{name}.lock")))?;
+        crate::cache::keyed(&dir, |tmp| {
+            crate::step(&format!(
+                "installing {MARIONETTE_DRIVER} from PyPI into {}",
+                dir.display()
+            ));
+            if cmd!(sh, "python3 -m venv {tmp}").quiet().run().is_err() {
+                bail!("python3 cannot make a virtual environment: install python3-venv");
+            }
+            let pip = tmp.join("bin/python");
+            cmd!(
+                sh,
+                "{pip} -m pip install --quiet --disable-pip-version-check {MARIONETTE_DRIVER}"
+            )
+            .run()?;
+            Ok(())
+        })?;
+    }
+    // The environment's interpreter finds its packages next to itself, wherever it was made.
+    let python = dir.join("bin/python");
+    let check = "import marionette_driver";
+    cmd!(sh, "{python} -c {check}")
+        .quiet()
+        .run()
+        .with_context(|| format!("{} has no marionette_driver", dir.display()))?;
+    Ok(python)
+}
+
+/// The object folder (outside the tree, so updating the tree never touches it), the mozconfig
+/// and mach's state folder (instead of `~/.mozbuild`), all in the work folder.
+struct Mach {
+    tree: PathBuf,
+    obj: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Mach {
+    fn new(work: &Work) -> anyhow::Result<Self> {
+        let obj = work.dir.join("obj");
+        let mozconfig = work.dir.join("mozconfig");
+        let mut text = "# Written by `cargo xtask firefox configure`.\n".to_owned();
+        for option in CONFIGURE_OPTIONS {
+            text += &format!("ac_add_options {option}\n");
+        }
+        text += &format!("mk_add_options MOZ_OBJDIR={}\n", obj.display());
+        if fs::read_to_string(&mozconfig).ok().as_deref() != Some(text.as_str()) {
+            fs::write(&mozconfig, text)?;
+        }
+        let mut env: Vec<(String, String)> =
+            TOOLCHAIN.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        env.extend([
+            ("MOZCONFIG".to_owned(), mozconfig.display().to_string()),
+            ("MOZBUILD_STATE_PATH".to_owned(), work.dir.join("mozbuild").display().to_string()),
+            // mach's Python packages from the tree only (as Debian's build does): no downloads.
+            ("MACH_BUILD_PYTHON_NATIVE_PACKAGE_SOURCE".to_owned(), "none".to_owned()),
+            ("MACH_NO_TERMINAL_FOOTER".to_owned(), "1".to_owned()),
+        ]);
+        Ok(Self { tree: work.tree.clone(), obj, env })
+    }
+
+    /// Runs `./mach <args>` in the tree with the toolchain's environment.
+    fn run(&self, sh: &Shell, args: &[&str]) -> anyhow::Result<()> {
+        let _dir = sh.push_dir(&self.tree);
+        cmd!(sh, "python3 mach {args...}").envs(self.env.iter().cloned()).run()?;
+        Ok(())
+    }
+}
+
+/// `mach configure` offline in the patched tree; about a minute.
+fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
+    crate::deps::ensure_debian_packages(sh, CONFIGURE_PACKAGES)?;
+    let mach = Mach::new(work)?;
+    crate::step(&format!(
+        "mach configure {} (objects in {})",
+        CONFIGURE_OPTIONS.join(" "),
+        mach.obj.display()
+    ));
+    let started = std::time::Instant::now();
+    mach.run(sh, &["configure"])?;
+    eprintln!("configured in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// The tiers up to pre-compile (generated headers and sources), then `target-objects` in
+/// every directory the series touches that has objects, with a summary line per directory.
+fn compile_check(sh: &Shell) -> anyhow::Result<()> {
+    let series = upstream::series(sh, &Firefox)?;
+    let (work, _lock) = upstream::work_tree(sh, &Firefox)?;
+    let mach = Mach::new(&work)?;
+    if !mach.obj.join("config.status").exists() {
+        configure(sh, &work)?;
+    }
+    // export: generated headers (the series' IDL among them); pre-compile: files the objects
+    // include that are generated later (security/manager/ssl's xpcshell.inc).
+    crate::step("mach build pre-export export pre-compile (generated headers and sources)");
+    let started = std::time::Instant::now();
+    mach.run(sh, &["build", "-j2", "pre-export", "export", "pre-compile"])?;
+    eprintln!("pre-export, export and pre-compile tiers in {:.0?}", started.elapsed());
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for file in series.touched_files()? {
+        let dir = file.parent().unwrap_or(Path::new("")).to_owned();
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    let mut summary = Vec::new();
+    for dir in &dirs {
+        let objdir = mach.obj.join(dir);
+        let objects = objects(sh, &mach, &objdir)?;
+        if objects.is_empty() {
+            summary.push(format!("{}: no objects", dir.display()));
+            continue;
+        }
+        let target = format!("{}/target-objects", dir.display());
+        let started = std::time::Instant::now();
+        let built = || objects.iter().filter(|o| objdir.join(o).exists()).count() as u64;
+        crate::step(&format!("mach build {target} ({} objects)", objects.len()));
+        let what = format!("compiling {}", dir.display());
+        crate::progress::watch(&what, Some(objects.len() as u64), Unit::Items, built, || {
+            mach.run(sh, &["build", "-j2", &target])
+        })?;
+        let missing: Vec<&String> = objects.iter().filter(|o| !objdir.join(o).exists()).collect();
+        ensure!(missing.is_empty(), "{}: not built: {missing:?}", dir.display());
+        summary.push(format!(
+            "{}: {} objects compiled ({:.0?})",
+            dir.display(),
+            objects.len(),
+            started.elapsed()
+        ));
+    }
+    println!("compile-check of the directories gecko-ui touches:\n  {}", summary.join("\n  "));
+    Ok(())
+}
+
+/// The objects (`OBJS`, relative to the object directory) that `objdir`'s Makefile builds;
+/// none when the directory has no Makefile (no C, C++ or Rust sources).
+fn objects(sh: &Shell, mach: &Mach, objdir: &Path) -> anyhow::Result<Vec<String>> {
+    if !objdir.join("Makefile").exists() {
+        return Ok(Vec::new());
+    }
+    let out = cmd!(sh, "make -s -C {objdir} echo-variable-OBJS")
+        .envs(mach.env.iter().cloned())
+        .quiet()
+        .read()?;
+    Ok(out.split_whitespace().map(str::to_owned).collect())
+}
