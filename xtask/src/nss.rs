@@ -117,7 +117,7 @@ struct TestArgs {
     /// The build without the srp-ffi core (TLS-SRP left out), in the cache's work/nocore/.
     #[arg(long)]
     no_core: bool,
-    /// With --no-core: only its SRP tests (TlsSrpDisabledTest), as `cargo xtask test` runs it.
+    /// With --no-core: only its SRP tests (TlsSrpDisabledTest), a check in seconds.
     #[arg(long, requires = "no_core")]
     srp_only: bool,
 }
@@ -155,7 +155,7 @@ impl Command {
             }
             NssCommand::Check => upstream::check(sh, &Nss::default()),
             NssCommand::Build(build) => build.run(sh),
-            NssCommand::Test(args) if args.srp_only => test_no_core_ci(sh),
+            NssCommand::Test(args) if args.srp_only => test_no_core_srp_only(sh),
             NssCommand::Test(args) if args.no_core => test_no_core(sh),
             NssCommand::Test(_) => test(sh),
         }
@@ -207,18 +207,19 @@ pub fn test(sh: &Shell) -> anyhow::Result<()> {
     upstream::peer(sh, &Nss::default(), Flavor::Debug).map(drop)
 }
 
-/// `cargo xtask nss test --no-core`: the debug build with TLS-SRP left out, and `ssl_gtest`
-/// on the same filter as with the core (TLS-SRP absent, the rest unchanged).
-fn test_no_core(sh: &Shell) -> anyhow::Result<()> {
+/// `cargo xtask nss test --no-core`, also `cargo xtask test`'s: the debug build with TLS-SRP
+/// left out, and `ssl_gtest` on the same filter as with the core (TLS-SRP absent, the rest
+/// unchanged).
+pub fn test_no_core(sh: &Shell) -> anyhow::Result<()> {
     upstream::test(sh, &Nss::default(), Flavor::NoCore)
 }
 
-/// `cargo xtask test`'s NSS step without the core (`nss test --no-core --srp-only`): that
-/// build, and only its SRP tests ([`GTEST_FILTER_NO_CORE_CI`]): seconds once it is cached.
-pub fn test_no_core_ci(sh: &Shell) -> anyhow::Result<()> {
+/// `cargo xtask nss test --no-core --srp-only`: that build, and only its SRP tests
+/// ([`GTEST_FILTER_NO_CORE_SRP`]): under a second once it is cached.
+fn test_no_core_srp_only(sh: &Shell) -> anyhow::Result<()> {
     let built = upstream::build(sh, &Nss::default(), Flavor::NoCore)?;
     crate::step(&format!("testing nss build {} (without the core)", built.key));
-    run_ssl_gtest(sh, &built, true, GTEST_FILTER_NO_CORE_CI)
+    run_ssl_gtest(sh, &built, true, GTEST_FILTER_NO_CORE_SRP)
 }
 
 /// The ninja targets for the libraries and their public headers (what the peer links).
@@ -622,11 +623,10 @@ const GTEST_CERTS: &[(&str, &str, &[&str])] = &[
 /// fails with `SSL_ERROR_FEATURE_DISABLED`, no SRP suite or `srp` extension is used.
 const SRP_DISABLED_SUITE: &str = "TlsSrpDisabledTest.";
 
-/// `cargo xtask test`'s filter for the build without the core: its SRP tests only
-/// (`TlsSrpDisabledTest`, seconds). What CI must catch there is a series that no longer builds
-/// or links without the core, or a TLS-SRP that is not absent; `nss test --no-core` runs the
-/// whole [`GTEST_FILTER`].
-const GTEST_FILTER_NO_CORE_CI: &str = "*Srp*";
+/// `nss test --no-core --srp-only`'s filter: the SRP tests of the build without the core
+/// (`TlsSrpDisabledTest`, under a second), for a quick check; `nss test --no-core` (and
+/// `cargo xtask test`) run the whole [`GTEST_FILTER`].
+const GTEST_FILTER_NO_CORE_SRP: &str = "*Srp*";
 
 /// Runs the built ssl_gtest on `filter` with the certificate database of the build,
 /// reads its JSON report and fails if any test failed or none ran. With the core, the SRP
