@@ -18,7 +18,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::ensure;
+use anyhow::{Context, ensure};
 use xshell::{Shell, cmd};
 
 use crate::boringssl::{Boringssl, Flavor as BoringFlavor};
@@ -217,9 +217,10 @@ impl Buildable for Lighttpd {
         sh: &Shell,
         flavor: Flavor,
         work: &Work,
-        core: &Core,
+        core: Option<&Core>,
         out: &Path,
     ) -> anyhow::Result<()> {
+        let core = core.context("lighttpd links the core")?;
         let Flavor::Release = flavor;
         let boringssl = upstream::build(sh, &Boringssl::default(), BoringFlavor::Release)?;
         let bssl = &boringssl.dir;
@@ -266,7 +267,7 @@ impl Buildable for Lighttpd {
         crate::cache::copy(&binary, &out.join("lighttpd"))
     }
 
-    fn test(&self, sh: &Shell, built: &Built) -> anyhow::Result<()> {
+    fn test(&self, sh: &Shell, _flavor: Flavor, built: &Built) -> anyhow::Result<()> {
         run_tests(sh, built, 20)
     }
 

@@ -15,8 +15,13 @@
 //!   `--opt`: the optimised libraries in `work/release/` (gyp bakes the dist directory into the
 //!   ninja files of both configurations, so the two cannot share one output tree) and
 //!   `srp-peer-nss-release` against them, for benchmarks.
+//!   `--no-core`: the debug build and its tests without the core (`work/nocore/`): gyp gets no
+//!   `srp_ffi_*` variables, so the series builds NSS with TLS-SRP left out
+//!   (`NSS_DISABLE_TLS_SRP`); its key holds no core, and the core is not built.
 //! - `test`: `build`, then `ssl_gtest` on the SRP tests and the existing tests the series
 //!   touches, with a certificate database made as `tests/ssl_gtests/ssl_gtests.sh` makes it.
+//!   `--no-core`: the same on the build without the core, where the SRP tests are the ones
+//!   that check TLS-SRP is absent (`TlsSrpDisabledTest`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -87,6 +92,8 @@ pub enum Flavor {
     Release,
     /// The debug libraries with AddressSanitizer and UBSan.
     Sanitized,
+    /// The debug build with what the tests run, without the core: TLS-SRP left out.
+    NoCore,
 }
 
 #[derive(clap::Args)]
@@ -104,7 +111,17 @@ enum NssCommand {
     /// Fetch, patch and build NSS with the srp-ffi core linked into libssl3.
     Build(Build),
     /// Build, then run ssl_gtest on the SRP tests and the existing tests the series touches.
-    Test,
+    Test(TestArgs),
+}
+
+#[derive(clap::Args)]
+struct TestArgs {
+    /// The build without the srp-ffi core (TLS-SRP left out), in the cache's work/nocore/.
+    #[arg(long)]
+    no_core: bool,
+    /// With --no-core: only its SRP tests (TlsSrpDisabledTest), a check in seconds.
+    #[arg(long, requires = "no_core")]
+    srp_only: bool,
 }
 
 #[derive(clap::Args)]
@@ -126,6 +143,10 @@ struct Build {
     /// The ASan+UBSan libraries (in the cache's work/sanitized/) and the test peer.
     #[arg(long)]
     sanitize: bool,
+    /// The debug build without the srp-ffi core (TLS-SRP left out: NSS_DISABLE_TLS_SRP), in
+    /// the cache's work/nocore/; no test peer.
+    #[arg(long)]
+    no_core: bool,
 }
 
 impl Command {
@@ -136,7 +157,9 @@ impl Command {
             }
             NssCommand::Check => upstream::check(sh, &Nss::default()),
             NssCommand::Build(build) => build.run(sh),
-            NssCommand::Test => test(sh),
+            NssCommand::Test(args) if args.srp_only => test_no_core_srp_only(sh),
+            NssCommand::Test(args) if args.no_core => test_no_core(sh),
+            NssCommand::Test(_) => test(sh),
         }
     }
 }
@@ -145,18 +168,29 @@ impl Build {
     fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let started = Instant::now();
         anyhow::ensure!(
-            !(self.opt && self.sanitize),
-            "--sanitize builds the debug configuration only"
+            [self.opt, self.sanitize, self.no_core].iter().filter(|&&f| f).count() <= 1,
+            "--opt, --sanitize and --no-core are separate builds: give one at most"
         );
         let flavor = if self.sanitize {
             Flavor::Sanitized
         } else if self.opt {
             Flavor::Release
+        } else if self.no_core {
+            Flavor::NoCore
         } else {
             Flavor::Debug
         };
         let nss = Nss { from: self.from };
         let built = upstream::build(sh, &nss, flavor)?;
+        if flavor == Flavor::NoCore {
+            eprintln!(
+                "NSS without the core built in {:.0?}: {}/lib (libssl3.so without TLS-SRP), {}/bin",
+                started.elapsed(),
+                built.dir.display(),
+                built.dir.display()
+            );
+            return Ok(());
+        }
         let peer = upstream::peer(sh, &nss, flavor)?;
         eprintln!("test peer: {}", peer.display());
         eprintln!(
@@ -173,6 +207,21 @@ impl Build {
 pub fn test(sh: &Shell) -> anyhow::Result<()> {
     upstream::test(sh, &Nss::default(), Flavor::Debug)?;
     upstream::peer(sh, &Nss::default(), Flavor::Debug).map(drop)
+}
+
+/// `cargo xtask nss test --no-core`, also `cargo xtask test`'s: the debug build with TLS-SRP
+/// left out, and `ssl_gtest` on the same filter as with the core (TLS-SRP absent, the rest
+/// unchanged).
+pub fn test_no_core(sh: &Shell) -> anyhow::Result<()> {
+    upstream::test(sh, &Nss::default(), Flavor::NoCore)
+}
+
+/// `cargo xtask nss test --no-core --srp-only`: that build, and only its SRP tests
+/// ([`GTEST_FILTER_NO_CORE_SRP`]): under a second once it is cached.
+fn test_no_core_srp_only(sh: &Shell) -> anyhow::Result<()> {
+    let built = upstream::build(sh, &Nss::default(), Flavor::NoCore)?;
+    crate::step(&format!("testing nss build {} (without the core)", built.key));
+    run_ssl_gtest(sh, &built, true, GTEST_FILTER_NO_CORE_SRP)
 }
 
 /// The ninja targets for the libraries and their public headers (what the peer links).
@@ -194,6 +243,7 @@ impl Flavor {
             Flavor::Debug => (work.tree.join("nss"), work.tree.join("dist")),
             Flavor::Release => (work.dir.join("release"), work.dir.join("release/dist")),
             Flavor::Sanitized => (work.dir.join("sanitized"), work.dir.join("sanitized/dist")),
+            Flavor::NoCore => (work.dir.join("nocore"), work.dir.join("nocore/dist")),
         }
     }
 
@@ -202,7 +252,10 @@ impl Flavor {
     }
 
     fn targets(self) -> &'static [&'static str] {
-        if self == Flavor::Debug { TEST_TARGETS } else { LIB_TARGETS }
+        match self {
+            Flavor::Debug | Flavor::NoCore => TEST_TARGETS,
+            Flavor::Release | Flavor::Sanitized => LIB_TARGETS,
+        }
     }
 }
 
@@ -258,12 +311,16 @@ impl Buildable for Nss {
         )
     }
 
+    fn links_core(&self, flavor: Flavor) -> bool {
+        flavor != Flavor::NoCore
+    }
+
     fn build(
         &self,
         sh: &Shell,
         flavor: Flavor,
         work: &Work,
-        core: &Core,
+        core: Option<&Core>,
         out: &Path,
     ) -> anyhow::Result<()> {
         let (out_root, dist_root) = flavor.dirs(work);
@@ -289,11 +346,11 @@ impl Buildable for Nss {
             "-Denable_sslkeylogfile=1".to_owned(),
             format!("-Dnss_dist_dir={}", dist_root.display()),
             format!("-Dnss_dist_obj_dir={}", dist.display()),
-            // The core's folder is keyed by its contents: a new core is a new path, so gyp
-            // writes new link lines and ninja relinks what links the core.
-            format!("-Dsrp_ffi_include_dir={}", core.include_dir.display()),
-            format!("-Dsrp_ffi_libs={}", core.link_args().join(" ")),
         ];
+        // Without the core's variables the series leaves TLS-SRP out.
+        if let Some(core) = core {
+            gyp_args.extend(srp_ffi_gyp_args(work, core)?);
+        }
         if flavor == Flavor::Sanitized {
             let _dir = sh.push_dir(&nss_dir);
             let asan = cmd!(sh, "python3 coreconf/sanitizers.py asan").quiet().read()?;
@@ -314,12 +371,12 @@ impl Buildable for Nss {
         ));
         let jobs = jobs().to_string();
         cmd!(sh, "ninja -C {ninja_dir} -j {jobs} {targets...}").run().context("ninja failed")?;
-        check_core_linked(sh, &dist.join("lib/libssl3.so"))?;
+        check_core_linked(sh, &dist.join("lib/libssl3.so"), core.is_some())?;
 
         crate::step(&format!("exporting the libraries, headers and programs to {}", out.display()));
         crate::cache::copy_dir(&dist.join("lib"), &out.join("lib"))?;
         crate::cache::copy_dir(&dist_root.join("public"), &out.join("public"))?;
-        if flavor == Flavor::Debug {
+        if flavor.targets() == TEST_TARGETS {
             // ssl_gtest, tstclnt, selfserv, certutil and the tools gyp builds with them.
             crate::cache::copy_dir(&dist.join("bin"), &out.join("bin"))?;
 
@@ -328,8 +385,8 @@ impl Buildable for Nss {
         Ok(())
     }
 
-    fn test(&self, sh: &Shell, built: &Built) -> anyhow::Result<()> {
-        run_ssl_gtest(sh, built)
+    fn test(&self, sh: &Shell, flavor: Flavor, built: &Built) -> anyhow::Result<()> {
+        run_ssl_gtest(sh, built, flavor == Flavor::NoCore, GTEST_FILTER)
     }
 
     fn peer(&self, flavor: Flavor, built: &Built, core: &Core) -> crate::peers::Recipe {
@@ -338,6 +395,8 @@ impl Buildable for Nss {
         let lib = built.dir.join("lib").display().to_string();
         let (name, flags): (&'static str, &[&str]) = match flavor {
             Flavor::Debug => ("srp-peer-nss", &[]),
+            // Links, but every SRP call fails: nothing uses it.
+            Flavor::NoCore => ("srp-peer-nss-nocore", &[]),
             Flavor::Release => ("srp-peer-nss-release", &["-O2"]),
             Flavor::Sanitized => (
                 "srp-peer-nss-sanitized",
@@ -389,8 +448,33 @@ impl Nss {
             Flavor::Sanitized => {
                 "Debug asan ubsan no_zdefs system-nspr system-sqlite sslkeylogfile"
             }
+            Flavor::NoCore => "Debug system-nspr system-sqlite sslkeylogfile no-srp-ffi",
         }
     }
+}
+
+/// gyp's arguments for the core (`build-link-srp-ffi-core.patch`): its include folder and
+/// archive as `-D` strings, and the system libraries it needs as the list variable
+/// `srp_ffi_system_libs`, which `-D` cannot set, in a `.gypi` file given with `-I`. Together
+/// the core's one link recipe ([`Core::link_args`]), each argument a list element: nothing
+/// is split by a shell. The core's folder is keyed by its contents: a new core is a new path
+/// (and a new `.gypi` name), so gyp writes new link lines and ninja relinks what links it.
+fn srp_ffi_gyp_args(work: &Work, core: &Core) -> anyhow::Result<Vec<String>> {
+    let gypi = work.dir.join(format!("srp-ffi-{}.gypi", core.key));
+    // A JSON list of strings is also a Python literal, which is what gyp reads.
+    let text = format!(
+        "# Written by `cargo xtask nss build`: the srp-ffi core's system libraries.\n\
+         {{'variables': {{'srp_ffi_system_libs': {}}}}}\n",
+        serde_json::to_string(&core.native_libs)?
+    );
+    if std::fs::read_to_string(&gypi).ok().as_deref() != Some(text.as_str()) {
+        std::fs::write(&gypi, text).with_context(|| format!("writing {}", gypi.display()))?;
+    }
+    Ok(vec![
+        format!("-Dsrp_ffi_include_dir={}", core.include_dir.display()),
+        format!("-Dsrp_ffi_lib={}", core.archive.display()),
+        format!("-I{}", gypi.display()),
+    ])
 }
 
 /// Runs gyp when its ninja files are missing, its arguments changed or a `.gyp`/`.gypi` file
@@ -475,10 +559,20 @@ fn modified(path: &Path) -> Option<std::time::SystemTime> {
 }
 
 /// Reports how much of the core libssl3.so holds (the linker takes only what NSS calls) and
-/// fails if any of it is exported (ssl.def must export only NSS's own API).
-fn check_core_linked(sh: &Shell, libssl: &Path) -> anyhow::Result<()> {
+/// fails if any of it is exported (ssl.def must export only NSS's own API); a build without
+/// the core (`with_core` false) fails if any of it is there.
+fn check_core_linked(sh: &Shell, libssl: &Path, with_core: bool) -> anyhow::Result<()> {
     let symbols = cmd!(sh, "nm {libssl}").quiet().read()?;
     let linked = symbols.lines().filter(|l| l.contains(" t srp_") || l.contains(" T srp_")).count();
+    if !with_core {
+        anyhow::ensure!(
+            linked == 0,
+            "{} was built without the core but holds {linked} srp-ffi functions",
+            libssl.display()
+        );
+        eprintln!("{}: no srp-ffi function linked in (TLS-SRP left out)", libssl.display());
+        return Ok(());
+    }
     let exported = cmd!(sh, "nm -D --defined-only {libssl}").quiet().read()?;
     anyhow::ensure!(
         !exported.lines().any(|l| l.contains(" srp_")),
@@ -529,15 +623,26 @@ const GTEST_CERTS: &[(&str, &str, &[&str])] = &[
     ("delegator_rsa_pss2048", "delegator_rsa_pss2048", &["sign"]),
 ];
 
-/// Runs the built ssl_gtest on [`GTEST_FILTER`] with the certificate database of the build,
-/// reads its JSON report and fails if any test failed or none ran.
-fn run_ssl_gtest(sh: &Shell, built: &Built) -> anyhow::Result<()> {
+/// The suite of `tls_srp_disabled_unittest.cc`, compiled only without the core: the SRP API
+/// fails with `SSL_ERROR_FEATURE_DISABLED`, no SRP suite or `srp` extension is used.
+const SRP_DISABLED_SUITE: &str = "TlsSrpDisabledTest.";
+
+/// `nss test --no-core --srp-only`'s filter: the SRP tests of the build without the core
+/// (`TlsSrpDisabledTest`, under a second), for a quick check; `nss test --no-core` (and
+/// `cargo xtask test`) run the whole [`GTEST_FILTER`].
+const GTEST_FILTER_NO_CORE_SRP: &str = "*Srp*";
+
+/// Runs the built ssl_gtest on `filter` with the certificate database of the build,
+/// reads its JSON report and fails if any test failed or none ran. With the core, the SRP
+/// tests must include no [`SRP_DISABLED_SUITE`] test; without it (`no_core`), they must be
+/// [`SRP_DISABLED_SUITE`]'s only, and some.
+fn run_ssl_gtest(sh: &Shell, built: &Built, no_core: bool, filter: &str) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = built.dir.join("gtest-db");
     let lib = built.dir.join("lib");
-    crate::step(&format!("ssl_gtest --gtest_filter={GTEST_FILTER}"));
+    crate::step(&format!("ssl_gtest --gtest_filter={filter}"));
     let ssl_gtest = built.dir.join("bin/ssl_gtest");
-    let filter = format!("--gtest_filter={GTEST_FILTER}");
+    let filter = format!("--gtest_filter={filter}");
     let _lib = sh.push_env("LD_LIBRARY_PATH", &lib);
     let scratch = tempfile::tempdir()?;
     let report = scratch.path().join("ssl_gtest.json");
@@ -561,6 +666,20 @@ fn run_ssl_gtest(sh: &Shell, built: &Built) -> anyhow::Result<()> {
         summary.failed.join(", ")
     );
     let srp = summary.ran.iter().filter(|t| t.contains("Srp")).count();
+    let disabled = summary.ran.iter().filter(|t| t.starts_with(SRP_DISABLED_SUITE)).count();
+    if no_core {
+        anyhow::ensure!(
+            disabled > 0 && disabled == srp,
+            "ssl_gtest without the core: {srp} SRP tests ran, {disabled} of them \
+             {SRP_DISABLED_SUITE}*: expected only those, and some"
+        );
+    } else {
+        anyhow::ensure!(
+            disabled == 0,
+            "ssl_gtest with the core ran {disabled} {SRP_DISABLED_SUITE}* tests: the build \
+             left TLS-SRP out"
+        );
+    }
     eprintln!(
         "ssl_gtest: {} tests passed ({srp} of them TLS-SRP), {} skipped by ssl_gtest itself, in {:.0?}",
         summary.passed,

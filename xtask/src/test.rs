@@ -5,7 +5,10 @@
 //!    verifier files made by the real `openssl srp` and `srptool`, the C program, the CLI;
 //! 3. the constant-time check under valgrind (`cargo xtask ctgrind`);
 //! 4. NSS 3.110 with the TLS-SRP series, built from the pinned source, and its `ssl_gtest`
-//!    tests for the new code (`cargo xtask nss test`);
+//!    tests for the new code (`cargo xtask nss test`); then the same series built without the
+//!    core (TLS-SRP left out) and the same `ssl_gtest` filter, whose SRP tests check that
+//!    TLS-SRP is absent (`cargo xtask nss test --no-core`: about 2.5 min once built, a second
+//!    NSS debug build when not);
 //! 5. BoringSSL with the TLS-SRP series, built from the pinned source, and its whole `ssl_test`
 //!    (`cargo xtask boringssl test`);
 //! 6. interop over loopback: the patched NSS and BoringSSL against each other, OpenSSL 3.0 libssl
@@ -41,6 +44,7 @@ impl Test {
         );
         check("ctgrind", crate::ctgrind::Ctgrind::all_groups().run(sh));
         check("nss test", crate::nss::test(sh));
+        check("nss test without the core", crate::nss::test_no_core(sh));
         check("boringssl test", crate::boringssl::test(sh));
         check("interop", crate::interop::Interop::new(100, false).run(sh));
         check("lighttpd test", crate::lighttpd::test(sh, 20));

@@ -118,19 +118,24 @@ pub trait Buildable: Upstream {
     /// Everything besides the source, the series and the core that decides `flavor`'s outputs
     /// (flags, targets, configuration), as text: part of the output's key.
     fn flavor_key(&self, flavor: Self::Flavor) -> String;
-    /// Builds `flavor` from the patched tree in `work` (with the core linked in) and copies
-    /// what later steps use (libraries, headers, programs, test data) into `out`, a fresh
-    /// folder that becomes the keyed output.
+    /// Whether `flavor` links the core (a flavor without it builds the upstream with TLS-SRP
+    /// left out: the core is then neither built nor part of the output's key).
+    fn links_core(&self, _flavor: Self::Flavor) -> bool {
+        true
+    }
+    /// Builds `flavor` from the patched tree in `work` (with the core linked in, `None` for a
+    /// flavor that does not link it) and copies what later steps use (libraries, headers,
+    /// programs, test data) into `out`, a fresh folder that becomes the keyed output.
     fn build(
         &self,
         sh: &Shell,
         flavor: Self::Flavor,
         work: &Work,
-        core: &Core,
+        core: Option<&Core>,
         out: &Path,
     ) -> anyhow::Result<()>;
-    /// Runs the upstream's own tests (with the TLS-SRP ones) on a built output.
-    fn test(&self, sh: &Shell, built: &Built) -> anyhow::Result<()>;
+    /// Runs the upstream's own tests (with the TLS-SRP ones) on `flavor`'s built output.
+    fn test(&self, sh: &Shell, flavor: Self::Flavor, built: &Built) -> anyhow::Result<()>;
     /// How to build the upstream's test peer against a built output.
     fn peer(&self, flavor: Self::Flavor, built: &Built, core: &Core) -> crate::peers::Recipe;
 }
@@ -251,14 +256,15 @@ pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The key of `flavor`'s output: the pins, the series, the core and the flavor's settings.
+/// The key of `flavor`'s output: the pins, the series, the core (if it links one) and the
+/// flavor's settings.
 fn output_key<U: Buildable>(
     sh: &Shell,
     upstream: &U,
     flavor: U::Flavor,
     source: &Source,
     series: &Series,
-    core: &Core,
+    core: Option<&Core>,
 ) -> anyhow::Result<String> {
     let pins: Vec<String> =
         source.files.iter().map(|f| format!("{} {}", f.pin.file, f.pin.sha256)).collect();
@@ -271,7 +277,7 @@ fn output_key<U: Buildable>(
             upstream.name(),
             &pins.join(" "),
             &format!("series {series_sha256}"),
-            &format!("core {}", core.key),
+            &format!("core {}", core.map_or("none", |c| c.key.as_str())),
             &format!("inputs {}", inputs.join(" ")),
             &upstream.flavor_key(flavor),
         ],
@@ -284,8 +290,8 @@ pub fn build<U: Buildable>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyho
     let series = series(sh, upstream)?;
     series.check_files()?;
     let source = upstream.source(sh)?;
-    let core = crate::core::build(sh)?;
-    let key = output_key(sh, upstream, flavor, &source, &series, &core)?;
+    let core = if upstream.links_core(flavor) { Some(crate::core::build(sh)?) } else { None };
+    let key = output_key(sh, upstream, flavor, &source, &series, core.as_ref())?;
     let base = base(upstream)?;
     let dir = base.join("out").join(&key);
     if dir.exists() {
@@ -302,7 +308,7 @@ pub fn build<U: Buildable>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyho
     let dir = crate::cache::keyed(&dir, |out| {
         let work = prepare_work(sh, upstream, &source, &series)?;
         upstream.check_tree(sh, &work.tree, &series)?;
-        upstream.build(sh, flavor, &work, &core, out)
+        upstream.build(sh, flavor, &work, core.as_ref(), out)
     })?;
     eprintln!("{}: build output {}", upstream.name(), dir.display());
     Ok(Built { dir, key })
@@ -342,7 +348,7 @@ fn prepare_work(
 pub fn test<U: Buildable>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow::Result<()> {
     let built = build(sh, upstream, flavor)?;
     crate::step(&format!("testing {} build {}", upstream.name(), built.key));
-    upstream.test(sh, &built)
+    upstream.test(sh, flavor, &built)
 }
 
 /// The test peer of `flavor`, built against that output (each only when its key is new).
