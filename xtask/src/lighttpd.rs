@@ -18,7 +18,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::ensure;
+use anyhow::{Context, ensure};
 use xshell::{Shell, cmd};
 
 use crate::boringssl::{Boringssl, Flavor as BoringFlavor};
@@ -213,10 +213,11 @@ impl Upstream for Lighttpd {
         sh: &Shell,
         flavor: Flavor,
         work: &Work,
-        core: &Core,
+        core: Option<&Core>,
         out: &Path,
     ) -> anyhow::Result<()> {
         let Flavor::Release = flavor;
+        let core = core.context("lighttpd links the core")?;
         let boringssl = upstream::build(sh, &Boringssl::default(), BoringFlavor::Release)?;
         let bssl = &boringssl.dir;
         let build = work.dir.join("build");

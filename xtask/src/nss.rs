@@ -259,9 +259,10 @@ impl Upstream for Nss {
         sh: &Shell,
         flavor: Flavor,
         work: &Work,
-        core: &Core,
+        core: Option<&Core>,
         out: &Path,
     ) -> anyhow::Result<()> {
+        let core = core.context("every NSS flavor links the core")?;
         let (out_root, dist_root) = flavor.dirs(work);
         let nss_dir = work.tree.join("nss");
         let _path = sh.push_env("PATH", python_path(work)?);

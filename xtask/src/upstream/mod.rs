@@ -11,7 +11,8 @@
 //! - [`build`]: the keyed output of a flavor (see [`crate::cache`]): reused when its key
 //!   exists; otherwise the patched tree in `<cache>/<name>/work/tree` is brought up to date
 //!   (only files whose contents change are rewritten, so the build is incremental), the core
-//!   is built ([`crate::core`]) and the upstream's [`Upstream::build`] builds and exports;
+//!   is built ([`crate::core`]) unless the flavor leaves it out ([`Upstream::uses_core`]) and
+//!   the upstream's [`Upstream::build`] builds and exports;
 //! - [`test`] and [`peer`]: the upstream's tests and test peer on that output.
 
 mod debian;
@@ -110,15 +111,21 @@ pub trait Upstream {
     /// Everything besides the source, the series and the core that decides `flavor`'s outputs
     /// (flags, targets, configuration), as text: part of the output's key.
     fn flavor_key(&self, flavor: Self::Flavor) -> String;
-    /// Builds `flavor` from the patched tree in `work` (with the core linked in) and copies
-    /// what later steps use (libraries, headers, programs, test data) into `out`, a fresh
-    /// folder that becomes the keyed output.
+    /// Whether `flavor` links the srp-ffi core. A flavor without it (the upstream built
+    /// without TLS-SRP) neither builds the core nor has it in its key, and its `build` gets
+    /// `None`.
+    fn uses_core(&self, _flavor: Self::Flavor) -> bool {
+        true
+    }
+    /// Builds `flavor` from the patched tree in `work` (with the core linked in, when
+    /// [`Upstream::uses_core`]) and copies what later steps use (libraries, headers, programs,
+    /// test data) into `out`, a fresh folder that becomes the keyed output.
     fn build(
         &self,
         sh: &Shell,
         flavor: Self::Flavor,
         work: &Work,
-        core: &Core,
+        core: Option<&Core>,
         out: &Path,
     ) -> anyhow::Result<()>;
     /// Runs the upstream's own tests (with the TLS-SRP ones) on a built output.
@@ -242,14 +249,15 @@ pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The key of `flavor`'s output: the pins, the series, the core and the flavor's settings.
+/// The key of `flavor`'s output: the pins, the series, the core (when it links it) and the
+/// flavor's settings.
 fn output_key<U: Upstream>(
     sh: &Shell,
     upstream: &U,
     flavor: U::Flavor,
     source: &Source,
     series: &Series,
-    core: &Core,
+    core: Option<&Core>,
 ) -> anyhow::Result<String> {
     let pins: Vec<String> =
         source.files.iter().map(|f| format!("{} {}", f.pin.file, f.pin.sha256)).collect();
@@ -262,7 +270,7 @@ fn output_key<U: Upstream>(
             upstream.name(),
             &pins.join(" "),
             &format!("series {series_sha256}"),
-            &format!("core {}", core.key),
+            &format!("core {}", core.map_or("none", |core| core.key.as_str())),
             &format!("inputs {}", inputs.join(" ")),
             &upstream.flavor_key(flavor),
         ],
@@ -275,8 +283,8 @@ pub fn build<U: Upstream>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow
     let series = series(sh, upstream)?;
     series.check_files()?;
     let source = upstream.source(sh)?;
-    let core = crate::core::build(sh)?;
-    let key = output_key(sh, upstream, flavor, &source, &series, &core)?;
+    let core = if upstream.uses_core(flavor) { Some(crate::core::build(sh)?) } else { None };
+    let key = output_key(sh, upstream, flavor, &source, &series, core.as_ref())?;
     let base = base(upstream)?;
     let dir = base.join("out").join(&key);
     if dir.exists() {
@@ -295,7 +303,7 @@ pub fn build<U: Upstream>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow
         let work = Work { dir: base.join("work"), tree: base.join("work/tree") };
         prepare(sh, upstream, &source, &files, &series, &work)?;
         upstream.check_tree(&work.tree)?;
-        upstream.build(sh, flavor, &work, &core, out)
+        upstream.build(sh, flavor, &work, core.as_ref(), out)
     })?;
     eprintln!("{}: build output {}", upstream.name(), dir.display());
     Ok(Built { dir, key })
@@ -541,7 +549,14 @@ mod tests {
         fn flavor_key(&self, _flavor: ()) -> String {
             String::new()
         }
-        fn build(&self, _: &Shell, _: (), _: &Work, _: &Core, _: &Path) -> anyhow::Result<()> {
+        fn build(
+            &self,
+            _: &Shell,
+            _: (),
+            _: &Work,
+            _: Option<&Core>,
+            _: &Path,
+        ) -> anyhow::Result<()> {
             unreachable!()
         }
         fn test(&self, _sh: &Shell, _built: &Built) -> anyhow::Result<()> {
