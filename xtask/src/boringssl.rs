@@ -13,8 +13,11 @@
 //!   then CMake/Ninja in `work/build/` with the core linked into `ssl` as an IMPORTED static
 //!   target; Ninja reuses everything that did not change. `libssl.a`, `libcrypto.a`,
 //!   `ssl_test` and the headers go to `<cache>/boringssl/out/<key>/`. `--sanitize` builds with
-//!   AddressSanitizer and UBSan (gcc) in `work/build-sanitize/`.
-//! - `test`: build, then run `ssl_test` (optionally filtered, optionally the sanitized build).
+//!   AddressSanitizer and UBSan (gcc) in `work/build-sanitize/`. `--no-core` builds without
+//!   the core (`ssl crypto bssl ssl_test`, in `work/build-nocore/`): the series then leaves
+//!   TLS-SRP out (`BORINGSSL_NO_TLS_SRP`), which the build checks before it keeps the output.
+//! - `test`: build, then run `ssl_test` (optionally filtered; the sanitized build, or the one
+//!   without the core).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -57,7 +60,18 @@ const BORING_GIT: &str = "https://github.com/cloudflare/boring";
 const BORING_COMMIT: &str = "309bf35b9eb97fc21040915a5f4a886941965c47";
 
 /// The Ninja targets of the release build: the libraries and `ssl_test`.
-const TARGETS: [&str; 3] = ["ssl", "crypto", "ssl_test"];
+const TARGETS: &[&str] = &["ssl", "crypto", "ssl_test"];
+
+/// The Ninja targets of the build without the core: also `bssl`, whose options are checked.
+const NO_CORE_TARGETS: &[&str] = &["ssl", "crypto", "bssl", "ssl_test"];
+
+/// The `ssl_test` tests that exist only without the core (patch 0019): no SRP cipher suite,
+/// rule, ClientHello offer or session field.
+const NO_CORE_TESTS: &[&str] = &[
+    "NoTLSSRPTest.CipherSuites",
+    "NoTLSSRPTest.ClientHello",
+    "NoTLSSRPTest.SessionWithSRPUsername",
+];
 
 /// Compiler flags of the sanitized build (gcc: BoringSSL's own `ASAN`/`UBSAN` options want
 /// clang), also used for the sanitized peer. UBSan findings abort, so a test cannot pass over them.
@@ -84,12 +98,15 @@ pub enum Origin {
     Git,
 }
 
-/// Which build: Release as shipped, or with sanitizers for finding memory errors.
+/// Which build: Release as shipped, with sanitizers for finding memory errors, or without
+/// the core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavor {
     Release,
     /// AddressSanitizer and UBSan, asserts on, `-O1`.
     Sanitized,
+    /// Release without `SRP_FFI_LIBRARY` and `SRP_FFI_INCLUDE_DIR`: BoringSSL without TLS-SRP.
+    NoCore,
 }
 
 #[derive(clap::Args)]
@@ -125,6 +142,10 @@ struct BuildArgs {
     /// Build with AddressSanitizer and UBSan (in the cache's work/build-sanitize).
     #[arg(long)]
     sanitize: bool,
+    /// Build without the srp-ffi core, so without TLS-SRP (ssl crypto bssl ssl_test, in the
+    /// cache's work/build-nocore); no test peer.
+    #[arg(long, conflicts_with = "sanitize")]
+    no_core: bool,
 }
 
 #[derive(clap::Args)]
@@ -135,11 +156,25 @@ struct TestArgs {
     /// Run the ssl_test of the sanitized build (AddressSanitizer, UBSan).
     #[arg(long)]
     sanitize: bool,
+    /// Run the ssl_test of the build without the core (no TLS-SRP tests; its own three).
+    #[arg(long, conflicts_with = "sanitize")]
+    no_core: bool,
 }
 
 impl Flavor {
-    fn from_flag(sanitize: bool) -> Self {
-        if sanitize { Flavor::Sanitized } else { Flavor::Release }
+    fn from_flags(sanitize: bool, no_core: bool) -> Self {
+        match (sanitize, no_core) {
+            (true, _) => Flavor::Sanitized,
+            (false, true) => Flavor::NoCore,
+            (false, false) => Flavor::Release,
+        }
+    }
+
+    fn targets(self) -> &'static [&'static str] {
+        match self {
+            Flavor::Release | Flavor::Sanitized => TARGETS,
+            Flavor::NoCore => NO_CORE_TARGETS,
+        }
     }
 
     /// The CMake/Ninja build directory, outside the tree so a new series never touches it.
@@ -147,6 +182,7 @@ impl Flavor {
         work.dir.join(match self {
             Flavor::Release => "build",
             Flavor::Sanitized => "build-sanitize",
+            Flavor::NoCore => "build-nocore",
         })
     }
 
@@ -155,7 +191,7 @@ impl Flavor {
         let mut settings = Vec::new();
         match self {
             // gcc 12 warns (an error under -Werror) about array bounds in ssl_test.cc.
-            Flavor::Release => {
+            Flavor::Release | Flavor::NoCore => {
                 settings.push("CMAKE_BUILD_TYPE=Release".to_owned());
                 settings.push("CMAKE_CXX_FLAGS=-Wno-error=array-bounds".to_owned());
             }
@@ -183,14 +219,17 @@ impl Command {
             }
             BoringsslCommand::Check => upstream::check(sh, &Boringssl::default()),
             BoringsslCommand::Build(build) => {
-                let flavor = Flavor::from_flag(build.sanitize);
+                let flavor = Flavor::from_flags(build.sanitize, build.no_core);
                 upstream::build(sh, &Boringssl::default(), flavor)?;
-                let peer = upstream::peer(sh, &Boringssl::default(), flavor)?;
-                eprintln!("test peer: {}", peer.display());
+                // The peer is a TLS-SRP program: there is none without the core.
+                if flavor != Flavor::NoCore {
+                    let peer = upstream::peer(sh, &Boringssl::default(), flavor)?;
+                    eprintln!("test peer: {}", peer.display());
+                }
                 Ok(())
             }
             BoringsslCommand::Test(test) => {
-                let flavor = Flavor::from_flag(test.sanitize);
+                let flavor = Flavor::from_flags(test.sanitize, test.no_core);
                 let built = upstream::build(sh, &Boringssl::default(), flavor)?;
                 run_ssl_test(sh, &built, test.filter.as_deref())
             }
@@ -203,6 +242,13 @@ impl Command {
 /// the TLS-SRP ones. Prints a summary; fails on any failure.
 pub fn test(sh: &Shell) -> anyhow::Result<()> {
     upstream::test(sh, &Boringssl::default(), Flavor::Release)
+}
+
+/// `cargo xtask test`'s step for BoringSSL without the core: builds it (seconds when cached,
+/// about 6 minutes from scratch on 2 cores, more when shared), checks it has no TLS-SRP and
+/// runs its `ssl_test`.
+pub fn test_no_core(sh: &Shell) -> anyhow::Result<()> {
+    upstream::test(sh, &Boringssl::default(), Flavor::NoCore)
 }
 
 impl Upstream for Boringssl {
@@ -258,8 +304,12 @@ impl Buildable for Boringssl {
         format!(
             "{flavor:?} cmake {} targets {}",
             flavor.cmake_settings().join(" "),
-            TARGETS.join(" ")
+            flavor.targets().join(" ")
         )
+    }
+
+    fn links_core(&self, flavor: Flavor) -> bool {
+        flavor != Flavor::NoCore
     }
 
     fn build(
@@ -270,13 +320,15 @@ impl Buildable for Boringssl {
         core: Option<&Core>,
         out: &Path,
     ) -> anyhow::Result<()> {
-        let core = core.context("every BoringSSL flavor links the core")?;
         let build = flavor.build_dir(work);
         let mut settings = flavor.cmake_settings();
         // The core's folder is keyed by its contents: a new core is a new path, a new setting,
-        // and Ninja relinks what links it.
-        settings.push(format!("SRP_FFI_LIBRARY={}", core.archive.display()));
-        settings.push(format!("SRP_FFI_INCLUDE_DIR={}", core.include_dir.display()));
+        // and Ninja relinks what links it. Without the core both are set empty.
+        let (library, include_dir) = core.map_or_else(Default::default, |core| {
+            (core.archive.display().to_string(), core.include_dir.display().to_string())
+        });
+        settings.push(format!("SRP_FFI_LIBRARY={library}"));
+        settings.push(format!("SRP_FFI_INCLUDE_DIR={include_dir}"));
         // Configured already with these settings? CMakeCache.txt holds `NAME:TYPE=VALUE` lines.
         let cache = fs::read_to_string(build.join("CMakeCache.txt")).unwrap_or_default();
         let configured = build.join("build.ninja").exists()
@@ -296,15 +348,21 @@ impl Buildable for Boringssl {
             let tree = &work.tree;
             cmd!(sh, "cmake -S {tree} -B {build} -G Ninja {defines...}").run()?;
         }
+        let targets = flavor.targets();
         crate::step(&format!(
             "ninja {} (from scratch about 9 minutes on 2 idle cores, more when shared; \
              afterwards seconds)",
-            TARGETS.join(" ")
+            targets.join(" ")
         ));
         let started = Instant::now();
-        cmd!(sh, "ninja -C {build} {TARGETS...}").run()?;
+        cmd!(sh, "ninja -C {build} {targets...}").run()?;
         eprintln!("ninja finished in {:.0?}", started.elapsed());
-        for file in ["libssl.a", "libcrypto.a", "ssl_test"] {
+        let mut files = vec!["libssl.a", "libcrypto.a", "ssl_test"];
+        if flavor == Flavor::NoCore {
+            check_no_srp(sh, &build, &work.tree.join("include"))?;
+            files.push("bssl");
+        }
+        for file in files {
             crate::cache::copy(&build.join(file), &out.join(file))?;
         }
         crate::cache::copy_dir(&work.tree.join("include"), &out.join("include"))
@@ -358,7 +416,8 @@ impl Buildable for Boringssl {
 }
 
 /// Runs `ssl_test` of a built output: quietly, then a one-line summary from its JSON report,
-/// or on failure its output and the failed tests.
+/// or on failure its output and the failed tests. A whole run (no filter) must also hold
+/// either the TLS-SRP tests or the tests of the build without the core ([`srp_tests`]).
 fn run_ssl_test(sh: &Shell, built: &Built, filter: Option<&str>) -> anyhow::Result<()> {
     let ssl_test = built.dir.join("ssl_test");
     let filter_arg = filter.map(|f| format!("--gtest_filter={f}"));
@@ -377,9 +436,15 @@ fn run_ssl_test(sh: &Shell, built: &Built, filter: Option<&str>) -> anyhow::Resu
         Ok(summary)
             if output.status.success() && summary.failed.is_empty() && summary.total() > 0 =>
         {
-            let srp = summary.ran.iter().filter(|t| t.starts_with("SRPTest.")).count();
+            let srp = match filter {
+                None => srp_tests(&summary.ran)?,
+                Some(_) => format!(
+                    "{} of them TLS-SRP",
+                    summary.ran.iter().filter(|t| t.starts_with("SRPTest.")).count()
+                ),
+            };
             println!(
-                "ssl_test: all {} tests passed ({srp} of them TLS-SRP) in {:.1?}",
+                "ssl_test: all {} tests passed ({srp}) in {:.1?}",
                 summary.total(),
                 started.elapsed()
             );
@@ -403,6 +468,84 @@ fn run_ssl_test(sh: &Shell, built: &Built, filter: Option<&str>) -> anyhow::Resu
             )
         }
     }
+}
+
+/// What the tests of a whole `ssl_test` run say about TLS-SRP: a build with the core runs the
+/// `SRPTest` tests and none of [`NO_CORE_TESTS`], a build without it all of those and no
+/// `SRPTest`. Anything else (SRP tests in a build without the core, none at all) is an error.
+fn srp_tests(ran: &[String]) -> anyhow::Result<String> {
+    let srp = ran.iter().filter(|t| t.starts_with("SRPTest.")).count();
+    let no_core: Vec<&str> =
+        NO_CORE_TESTS.iter().copied().filter(|t| ran.iter().any(|r| r == t)).collect();
+    match (srp, no_core.len()) {
+        (1.., 0) => Ok(format!("{srp} of them TLS-SRP")),
+        (0, n) if n == NO_CORE_TESTS.len() => {
+            Ok(format!("none of them TLS-SRP, {n} of them checking that TLS-SRP is left out"))
+        }
+        _ => bail!(
+            "ssl_test: expected either TLS-SRP tests (SRPTest.*, a build with the core) or all of \
+             {} (a build without it), found {srp} TLS-SRP tests and {no_core:?}",
+            NO_CORE_TESTS.join(", ")
+        ),
+    }
+}
+
+/// Checks a build without the core for TLS-SRP before its output is kept: `ssl.h`, compiled
+/// as CMake compiles the code that links `ssl` (with `BORINGSSL_NO_TLS_SRP`), declares none of
+/// its SRP functions and leaves `BORINGSSL_HAS_TLS_SRP` undefined, and `bssl client` and
+/// `bssl server` list their options without an SRP one.
+fn check_no_srp(sh: &Shell, build: &Path, include: &Path) -> anyhow::Result<()> {
+    crate::step("checking that the build without the core has no TLS-SRP");
+    let ssl_h = include.join("openssl/ssl.h");
+    let functions = srp_functions(&fs::read_to_string(&ssl_h)?);
+    ensure!(
+        functions.len() >= 20,
+        "expected the TLS-SRP functions in {}, found {functions:?}",
+        ssl_h.display()
+    );
+    // A C file that fails to compile if the header declares one of them (a variable of the
+    // same name is "redeclared as a different kind of symbol") or defines the macro.
+    let scratch = tempfile::tempdir()?;
+    let probe = scratch.path().join("no_srp.c");
+    let mut text = "#include <openssl/ssl.h>\n#if defined(BORINGSSL_HAS_TLS_SRP)\n\
+                    #error BORINGSSL_HAS_TLS_SRP is defined\n#endif\n"
+        .to_owned();
+    for function in &functions {
+        text += &format!("int {function};\n");
+    }
+    fs::write(&probe, text)?;
+    cmd!(sh, "gcc -std=c11 -fsyntax-only -DBORINGSSL_NO_TLS_SRP -I{include} {probe}")
+        .run()
+        .context("expected ssl.h with BORINGSSL_NO_TLS_SRP to declare no TLS-SRP function")?;
+    let bssl = build.join("bssl");
+    for (command, option) in [("client", "-connect"), ("server", "-accept")] {
+        // `-h` is no option: bssl says so and lists the options it has, failing.
+        let out = cmd!(sh, "{bssl} {command} -h").quiet().ignore_status().output()?;
+        let usage = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        ensure!(
+            usage.contains(option) && !usage.to_lowercase().contains("srp"),
+            "expected `bssl {command} -h` to list {option} and no SRP option, found:\n{usage}"
+        );
+    }
+    eprintln!(
+        "no TLS-SRP: ssl.h declares none of its {} SRP functions, bssl client and server have \
+         no SRP option",
+        functions.len()
+    );
+    Ok(())
+}
+
+/// The functions `ssl.h` declares with `srp` in their names (`OPENSSL_EXPORT ... name(`).
+fn srp_functions(ssl_h: &str) -> Vec<String> {
+    ssl_h
+        .split("OPENSSL_EXPORT")
+        .skip(1)
+        .filter_map(|decl| decl.split_once('(').map(|(head, _)| head))
+        .filter_map(|head| head.rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next())
+        .filter(|name| name.contains("srp"))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The git origin: a tarball of upstream at the pinned commit (`git archive`) in the cache's
@@ -480,4 +623,48 @@ fn fetch_git(sh: &Shell, commit: Option<String>) -> anyhow::Result<Pin> {
         size,
         sha256: leak(sha256),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_build_has_either_the_srp_tests_or_those_without_the_core() {
+        let with_core = names(&["SSLTest.CipherRules", "SRPTest.Basic", "SRPTest.WrongPassword"]);
+        assert_eq!(srp_tests(&with_core).unwrap(), "2 of them TLS-SRP");
+        let mut without = names(&["SSLTest.CipherRules"]);
+        without.extend(names(NO_CORE_TESTS));
+        assert!(srp_tests(&without).unwrap().starts_with("none of them TLS-SRP"));
+        let mut both = with_core.clone();
+        both.extend(names(NO_CORE_TESTS));
+        assert!(srp_tests(&both).is_err(), "SRP tests in a build without the core");
+        assert!(srp_tests(&names(&["SSLTest.CipherRules"])).is_err(), "neither");
+        assert!(
+            srp_tests(&names(&["SSLTest.CipherRules", NO_CORE_TESTS[0]])).is_err(),
+            "only some of the tests without the core"
+        );
+    }
+
+    #[test]
+    fn srp_functions_are_read_from_the_declarations() {
+        let ssl_h = "OPENSSL_EXPORT int SSL_CTX_set_srp_username(SSL_CTX *ctx,\n\
+                     const char *name);\n\
+                     OPENSSL_EXPORT const char *SSL_SESSION_get0_srp_username(\n\
+                     const SSL_SESSION *session);\n\
+                     OPENSSL_EXPORT int SSL_set_srp_server_param_pw(SSL *ssl, int (*cb)(void));\n\
+                     OPENSSL_EXPORT int SSL_CTX_set_psk_identity_hint(SSL_CTX *ctx);\n";
+        assert_eq!(
+            srp_functions(ssl_h),
+            [
+                "SSL_CTX_set_srp_username",
+                "SSL_SESSION_get0_srp_username",
+                "SSL_set_srp_server_param_pw"
+            ]
+        );
+    }
 }

@@ -220,8 +220,8 @@ impl Buildable for Lighttpd {
         core: Option<&Core>,
         out: &Path,
     ) -> anyhow::Result<()> {
-        let core = core.context("lighttpd links the core")?;
         let Flavor::Release = flavor;
+        let core = core.context("lighttpd links the core")?;
         let boringssl = upstream::build(sh, &Boringssl::default(), BoringFlavor::Release)?;
         let bssl = &boringssl.dir;
         let build = work.dir.join("build");

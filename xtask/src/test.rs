@@ -10,7 +10,9 @@
 //!    TLS-SRP is absent (`cargo xtask nss test --no-core`: about 2.5 min once built, a second
 //!    NSS debug build when not);
 //! 5. BoringSSL with the TLS-SRP series, built from the pinned source, and its whole `ssl_test`
-//!    (`cargo xtask boringssl test`);
+//!    (`cargo xtask boringssl test`); then the same series built without the core, checked for
+//!    having no TLS-SRP, and its `ssl_test` (`cargo xtask boringssl test --no-core`: about 6
+//!    minutes from scratch, seconds when cached);
 //! 6. interop over loopback: the patched NSS and BoringSSL against each other, OpenSSL 3.0 libssl
 //!    and GnuTLS, in both directions, every group and suite, hundreds of handshakes per pair and
 //!    every failure case, writing `docs/interop.md` (`cargo xtask interop --write`);
@@ -46,6 +48,7 @@ impl Test {
         check("nss test", crate::nss::test(sh));
         check("nss test without the core", crate::nss::test_no_core(sh));
         check("boringssl test", crate::boringssl::test(sh));
+        check("boringssl test --no-core", crate::boringssl::test_no_core(sh));
         check("interop", crate::interop::Interop::new(100, false).run(sh));
         check("lighttpd test", crate::lighttpd::test(sh, 20));
         anyhow::ensure!(failed.is_empty(), "failed: {}", failed.join(", "));

@@ -11,7 +11,8 @@
 //! - [`build`]: the keyed output of a flavor (see [`crate::cache`]): reused when its key
 //!   exists; otherwise the patched tree in `<cache>/<name>/work/tree` is brought up to date
 //!   (only files whose contents change are rewritten, so the build is incremental), the core
-//!   is built ([`crate::core`]) and the upstream's [`Upstream::build`] builds and exports;
+//!   is built ([`crate::core`]) unless the flavor leaves it out ([`Buildable::links_core`]) and
+//!   the upstream's [`Buildable::build`] builds and exports;
 //! - [`test`] and [`peer`]: the upstream's tests and test peer on that output.
 
 mod debian;
