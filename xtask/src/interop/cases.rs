@@ -22,6 +22,11 @@ impl Impl {
         }
     }
 
+    /// Whether this is one of the libraries this project patches.
+    pub fn patched(self) -> bool {
+        matches!(self, Impl::Nss | Impl::Boringssl)
+    }
+
     /// The RFC 5054 groups the implementation can use, as a client and as a server with the
     /// verifier files made here. GnuTLS knows no 6144-bit group, and `srptool --create-conf`
     /// writes no 1024-bit one for `gnutls-serv`.
@@ -52,6 +57,25 @@ pub fn user(bits: u32) -> String {
 
 pub fn password(bits: u32) -> String {
     format!("password-{bits}")
+}
+
+/// A user with a non-ASCII name and password, in the 2048-bit group of both verifier files.
+/// Both are UTF-8 in NFC: the verifiers are made from these bytes by `openssl srp` (which uses
+/// them as given) and `srptool` (which normalizes them to NFC, leaving them unchanged).
+pub const UTF8_USER: &str = "j\u{fc}rgen";
+/// "pässwörd-ÅΩ" in NFC: ä, ö and Å are single code points, which NFD decomposes.
+pub const UTF8_PASSWORD_NFC: &str = "p\u{e4}ssw\u{f6}rd-\u{c5}\u{3a9}";
+/// The same password in NFD (a base letter and a combining mark for ä, ö and Å), as a system that
+/// decomposes its input might send it: 18 bytes instead of 15.
+pub const UTF8_PASSWORD_NFD: &str = "pa\u{308}sswo\u{308}rd-A\u{30a}\u{3a9}";
+
+/// Whether a client prepares the password it is given (RFC 8265 OpaqueString: NFC, non-ASCII
+/// spaces mapped to U+0020) before it computes x. GnuTLS does (`_gnutls_calc_srp_x`, which calls
+/// `gnutls_utf8_password_normalize` and falls back to the bytes as given for input that is not
+/// UTF-8 or holds characters OpaqueString refuses); OpenSSL and the patched libraries use the
+/// bytes as given.
+pub fn normalizes_passwords(client: Impl) -> bool {
+    client == Impl::Gnutls
 }
 
 /// What a case is about.
@@ -90,6 +114,13 @@ pub struct Case {
     pub resume: bool,
 }
 
+impl Case {
+    /// The username the client sends (for a case without credentials, that of its group).
+    pub fn user(&self) -> String {
+        self.creds.as_ref().map_or_else(|| user(self.group), |(name, _)| name.clone())
+    }
+}
+
 /// The cases for one pair.
 pub fn cases(client: Impl, server: Impl, n: u32) -> Vec<Case> {
     let base = |name: String, kind, bits: u32| Case {
@@ -106,6 +137,25 @@ pub fn cases(client: Impl, server: Impl, n: u32) -> Vec<Case> {
         tls13: false,
         resume: false,
     };
+    // Non-ASCII credentials: a user with a non-ASCII name and password (NFC, as PRECIS's
+    // OpaqueString prepares a password) logs in everywhere. The same password in NFD logs in
+    // only from a client that normalizes it (GnuTLS); the others hash other bytes and get the
+    // wrong-password outcome. OpenSSL and GnuTLS run these cases against each other too: they
+    // are the pairs that decide what interoperates.
+    let mut utf8 = Vec::new();
+    let mut nfc =
+        base("non-ASCII username and password (NFC), 2048-bit group".into(), Kind::Ok, 2048);
+    nfc.creds = Some((UTF8_USER.into(), UTF8_PASSWORD_NFC.into()));
+    nfc.handshakes = n.min(3);
+    utf8.push(nfc);
+    let nfd_kind = if normalizes_passwords(client) { Kind::Ok } else { Kind::WrongPassword };
+    let mut nfd = base("non-ASCII password in NFD, verifier from NFC".into(), nfd_kind, 2048);
+    nfd.creds = Some((UTF8_USER.into(), UTF8_PASSWORD_NFD.into()));
+    nfd.handshakes = if nfd_kind == Kind::Ok { n.min(3) } else { 1 };
+    utf8.push(nfd);
+    if !client.patched() && !server.patched() {
+        return utf8;
+    }
     let mut cases = Vec::new();
     // Every group both sides know, with the first SRP-SHA suite. Groups below 2048 bits need
     // both floors lowered.
@@ -227,6 +277,7 @@ pub fn cases(client: Impl, server: Impl, n: u32) -> Vec<Case> {
         floor.client_min_group = Some(1024);
         cases.push(floor);
     }
+    cases.extend(utf8);
     cases
 }
 

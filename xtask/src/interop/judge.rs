@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::cases::{Case, Impl, Kind, alert, expected_error, user};
+use super::cases::{Case, Impl, Kind, alert, expected_error};
 
 /// A result row.
 pub struct Row {
@@ -25,7 +25,8 @@ pub fn judge(
     server_log: Option<&[String]>,
 ) -> Row {
     let n = case.handshakes;
-    let accepted = format!("accepted user={} cipher={}", user(case.group), case.cipher);
+    let user = case.user();
+    let accepted = format!("accepted user={user} cipher={}", case.cipher);
     let (expected, mut passed, mut detail) = if case.kind == Kind::Ok {
         if client == Impl::Gnutls {
             let completed = out.matches("Handshake was completed").count();
@@ -33,10 +34,8 @@ pub fn judge(
             (expected, client_ok && completed == n as usize, format!("{completed}/{n} completed"))
         } else {
             let line = format!(
-                "ok version=TLS1.2 cipher={} group={} user={}",
-                case.cipher,
-                case.group,
-                user(case.group)
+                "ok version=TLS1.2 cipher={} group={} user={user}",
+                case.cipher, case.group
             );
             // With `--resume` the first handshake is a full one and every later one resumes.
             let want = |i: u32| match (case.resume, i) {
@@ -47,8 +46,7 @@ pub fn judge(
             let oks: Vec<&str> = out.lines().filter(|l| l.starts_with("ok ")).collect();
             let good = (0..n).zip(&oks).filter(|(i, l)| want(*i) == **l).count();
             let line = want(n.saturating_sub(1));
-            let answers =
-                out.lines().filter(|l| *l == format!("srp-user: {}", user(case.group))).count();
+            let answers = out.lines().filter(|l| *l == format!("srp-user: {user}")).count();
             let mut expected = if case.resume {
                 format!("`{}`, then {} × `{line}`", want(0), n - 1)
             } else {
@@ -56,7 +54,7 @@ pub fn judge(
             };
             let mut passed = client_ok && good == n as usize && oks.len() == n as usize;
             if server != Impl::Gnutls {
-                expected += &format!(", {n} × `srp-user: {}`", user(case.group));
+                expected += &format!(", {n} × `srp-user: {user}`");
                 passed &= answers == n as usize;
             }
             let last = out.lines().rev().find(|l| !l.starts_with("srp-user: ")).unwrap_or("");
@@ -165,12 +163,53 @@ mod tests {
 
     #[test]
     fn gnutls_cli_output_is_read_by_its_alert_number() {
-        let case = case(Impl::Gnutls, Impl::Openssl, "unknown user");
+        // GnuTLS against OpenSSL runs only the non-ASCII cases: an unknown user as the OpenSSL
+        // peer server answers it (`unknown_psk_identity`, no fake user).
+        let mut case = case(Impl::Gnutls, Impl::Nss, "wrong password");
+        case.kind = Kind::UnknownUser;
         let out = "*** Fatal error: A TLS fatal alert has been received.\n\
                    *** Received alert [115]: Unknown PSK identity\n";
         let log = vec!["rejected alert=unknown_psk_identity".to_owned()];
         assert!(judge(Impl::Gnutls, Impl::Openssl, &case, out, false, Some(&log)).passed);
         let completed = format!("{out}- Handshake was completed\n");
         assert!(!judge(Impl::Gnutls, Impl::Openssl, &case, &completed, false, Some(&log)).passed);
+    }
+
+    #[test]
+    fn an_nfd_password_logs_in_only_from_a_client_that_normalizes() {
+        use crate::interop::cases::{UTF8_PASSWORD_NFC, UTF8_PASSWORD_NFD, UTF8_USER};
+        let all = [Impl::Nss, Impl::Boringssl, Impl::Openssl, Impl::Gnutls];
+        for client in all {
+            for server in all.into_iter().filter(|&s| s != client || client.patched()) {
+                let nfc =
+                    case(client, server, "non-ASCII username and password (NFC), 2048-bit group");
+                let nfd = case(client, server, "non-ASCII password in NFD, verifier from NFC");
+                assert_eq!(nfc.kind, Kind::Ok);
+                assert_eq!(nfc.creds, Some((UTF8_USER.into(), UTF8_PASSWORD_NFC.into())));
+                assert_eq!(nfd.creds, Some((UTF8_USER.into(), UTF8_PASSWORD_NFD.into())));
+                let want = if client == Impl::Gnutls { Kind::Ok } else { Kind::WrongPassword };
+                assert_eq!(nfd.kind, want, "{client:?} -> {server:?}");
+            }
+        }
+        assert_ne!(UTF8_PASSWORD_NFC, UTF8_PASSWORD_NFD, "NFC and NFD differ in bytes");
+        assert_eq!(cases(Impl::Openssl, Impl::Gnutls, 4).len(), 2, "only the non-ASCII cases");
+    }
+
+    #[test]
+    fn a_non_ascii_user_is_judged_by_its_own_name() {
+        let case =
+            case(Impl::Nss, Impl::Openssl, "non-ASCII username and password (NFC), 2048-bit group");
+        let ok =
+            "ok version=TLS1.2 cipher=0xC01D group=2048 user=j\u{fc}rgen\nsrp-user: j\u{fc}rgen\n";
+        let log: Vec<String> = vec!["accepted user=j\u{fc}rgen cipher=0xC01D".into(); 3];
+        let row = judge(Impl::Nss, Impl::Openssl, &case, &ok.repeat(3), true, Some(&log));
+        assert!(row.passed, "{}", row.detail);
+        let ascii = ok.replace("j\u{fc}rgen", "srp2048");
+        let row = judge(Impl::Nss, Impl::Openssl, &case, &ascii.repeat(3), true, Some(&log));
+        assert!(!row.passed, "another user's login is a failure");
+        // The name in NFD is other bytes, so another user.
+        let nfd = ok.replace("j\u{fc}rgen", "ju\u{308}rgen");
+        let row = judge(Impl::Nss, Impl::Openssl, &case, &nfd.repeat(3), true, Some(&log));
+        assert!(!row.passed, "a username is compared as bytes");
     }
 }

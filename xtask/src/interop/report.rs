@@ -49,8 +49,13 @@ pub fn report(sh: &Shell, rows: &[Row], run: &Interop, seconds: u64) -> anyhow::
          - Verifier files are made by `openssl srp` (one user `srpBITS` per RFC 5054 group) and \
          `srptool` (GnuTLS, groups 1536 to 4096; index 1, which GnuTLS uses for fake users, is the \
          2048-bit group; `srptool` 3.7.9 aborts with a buffer overflow on the 8192-bit group, so \
-         that GnuTLS record is written by our `srp-verifier`). Servers use the OpenSSL file unless \
-         a case says otherwise.\n\
+         that GnuTLS record is written by our `srp-verifier`). Both files also hold the user \
+         `jürgen` (2048-bit group) with the password \"pässwörd-ÅΩ\" in NFC. Servers use the \
+         OpenSSL file unless a case says otherwise.\n\
+         - Non-ASCII credentials ([`utf8-passwords.md`](utf8-passwords.md)): the NFC password \
+         logs in everywhere; the same password in NFD logs in only from `gnutls-cli`, as GnuTLS \
+         normalizes passwords and the others use their bytes. OpenSSL and GnuTLS run these two \
+         cases against each other too, and nothing else.\n\
          - Each case asserts the exact outcome: for successes every handshake's \
          `ok version=… cipher=… group=… user=…` line, the server's answer `srp-user: U` and the \
          server's `accepted user=… cipher=…` log line; for failures the client's exact \

@@ -9,7 +9,9 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, bail, ensure};
 use xshell::{Shell, cmd};
 
-use super::cases::{Case, GNUTLS_INDEX, GROUPS, Impl, Kind, password, user};
+use super::cases::{
+    Case, GNUTLS_INDEX, GROUPS, Impl, Kind, UTF8_PASSWORD_NFC, UTF8_USER, password, user,
+};
 use super::judge::{Row, judge};
 
 /// Files every case shares.
@@ -67,6 +69,12 @@ pub fn make_files(sh: &Shell) -> anyhow::Result<Files> {
             .ignore_stderr()
             .run()?;
     }
+    // The non-ASCII user, in the 2048-bit group, from the NFC password's bytes.
+    let pass = format!("pass:{UTF8_PASSWORD_NFC}");
+    cmd!(sh, "openssl srp -srpvfile {vfile} -add -gn 2048 -passout {pass} {UTF8_USER}")
+        .quiet()
+        .ignore_stderr()
+        .run()?;
     cmd!(sh, "srptool --create-conf {tconf}").quiet().ignore_stdout().run()?;
     // GnuTLS derives fake records for unknown users from the group at index 1, which
     // `srptool --create-conf` does not write: without it `gnutls-serv` answers an unknown user
@@ -100,6 +108,12 @@ pub fn make_files(sh: &Shell) -> anyhow::Result<Files> {
             .ignore_stderr()
             .run()?;
     }
+    cmd!(sh, "srptool --passwd {tpasswd} --passwd-conf {tconf} -i 3 -u {UTF8_USER}")
+        .stdin(format!("{UTF8_PASSWORD_NFC}\n"))
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()?;
     cmd!(
         sh,
         "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2
