@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, Odd};
 use sha1_011::Sha1;
+use srp_core::backend::Backend;
 use srp_core::{
     Group, PRIVATE_KEY_LEN, Salt, Server, Username, Verifier, client_exchange_with_private_key,
 };
@@ -74,12 +75,56 @@ impl Stats {
 struct Case<'a> {
     side: &'static str,
     imp: &'static str,
+    /// srp-ffi's exponentiation backend, for its rows.
+    backend: Option<&'static str>,
     run: Box<dyn FnMut() + 'a>,
 }
 
 fn case<'a>(side: &'static str, imp: &'static str, run: impl FnMut() + 'a) -> Case<'a> {
-    Case { side, imp, run: Box::new(run) }
+    Case { side, imp, backend: None, run: Box::new(run) }
 }
+
+/// An srp-ffi case on `backend` (forced for the case's own runs only).
+fn ffi_case<'a>(side: &'static str, backend: Backend, mut run: impl FnMut() + 'a) -> Case<'a> {
+    Case {
+        side,
+        imp: "srp-ffi",
+        backend: Some(backend.name()),
+        run: Box::new(move || {
+            srp_core::backend::with_backend(backend, &mut run).expect("a supported backend")
+        }),
+    }
+}
+
+/// The srp-ffi backends a run measures: the one `--backend` named, else every one this CPU
+/// runs (the emulated IFMA kernel, a constant-time check aid, excluded).
+static BACKENDS: std::sync::OnceLock<Vec<Backend>> = std::sync::OnceLock::new();
+
+fn backends() -> &'static [Backend] {
+    BACKENDS.get_or_init(|| {
+        Backend::supported().into_iter().filter(|&b| b != Backend::IfmaEmulated).collect()
+    })
+}
+
+/// Whether this run's OpenSSL has its assembly paths masked (`--masked`, with `OPENSSL_ia32cap`
+/// set by the parent run): its rows are named `openssl-srp-masked` and so on.
+static MASKED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+fn masked(name: &'static str) -> &'static str {
+    if !MASKED.get().copied().unwrap_or(false) {
+        return name;
+    }
+    match name {
+        "openssl-srp" => "openssl-srp-masked",
+        "openssl-consttime" => "openssl-consttime-masked",
+        other => other,
+    }
+}
+
+/// What the masked run sets: CPUID leaf 7 features (BMI2, ADX, AVX2, AVX-512, ...) cleared, so
+/// OpenSSL's bignum code takes its plain MULQ paths instead of MULX/ADX or vector ones. The
+/// closest proxy here for an ARM device, which runs the core's `portable` backend.
+const OPENSSL_MASK: &str = ":0";
 
 /// What the harness reads: the thread's CPU time by default, so that time the process spends
 /// descheduled on a shared machine does not count; wall-clock time with `--wall`.
@@ -145,7 +190,24 @@ struct Row {
     group: u32,
     side: &'static str,
     imp: &'static str,
+    backend: Option<&'static str>,
+    /// Measured in the run with OpenSSL's assembly paths masked (`OPENSSL_ia32cap`).
+    masked: bool,
     stats: Stats,
+}
+
+/// `srp-ffi (ifma)` for srp-ffi's rows, the implementation's name for the others.
+fn label(imp: &str, backend: Option<&str>) -> String {
+    match backend {
+        Some(backend) => format!("{imp} ({backend})"),
+        None => imp.to_string(),
+    }
+}
+
+/// The row's reference: `openssl-srp` of its group and side, from the same run (masked or not).
+fn reference<'r>(rows: &'r [Row], r: &Row) -> Option<&'r Row> {
+    let name = if r.masked { "openssl-srp-masked" } else { "openssl-srp" };
+    rows.iter().find(|o| o.group == r.group && o.side == r.side && o.imp == name)
 }
 
 /// Everything one group's handshake needs, prepared once (as a server has the verifier loaded
@@ -355,33 +417,41 @@ fn bench_group(bits: u32, core_only: bool, rows: &mut Vec<Row>) {
     let ct = ConstTime::new(f);
     let ct = &ct;
 
-    check(f, "server", "srp-ffi", ffi_server(f), &f.b_pub);
-    check(f, "client", "srp-ffi", ffi_client(f), &f.a_pub);
+    for &backend in backends() {
+        srp_core::backend::with_backend(backend, || {
+            check(f, "server", backend.name(), ffi_server(f), &f.b_pub);
+            check(f, "client", backend.name(), ffi_client(f), &f.a_pub);
+        })
+        .expect("a supported backend");
+    }
     check(f, "server", "openssl-srp", openssl_srp_server(f, v), &f.b_pub);
     check(f, "client", "openssl-srp", openssl_srp_client(f), &f.a_pub);
     check(f, "server", "openssl-consttime", ct.server(f, v), &f.b_pub);
     check(f, "client", "openssl-consttime", ct.client(f), &f.a_pub);
 
-    let mut cases = vec![
-        case("server", "srp-ffi", || {
+    let mut cases = Vec::new();
+    for &backend in backends() {
+        cases.push(ffi_case("server", backend, || {
             black_box(ffi_server(f));
-        }),
-        case("server", "openssl-srp", || {
+        }));
+        cases.push(ffi_case("client", backend, || {
+            black_box(ffi_client(f));
+        }));
+    }
+    cases.extend([
+        case("server", masked("openssl-srp"), || {
             black_box(openssl_srp_server(f, v));
         }),
-        case("server", "openssl-consttime", || {
+        case("server", masked("openssl-consttime"), || {
             black_box(ct.server(f, v));
         }),
-        case("client", "srp-ffi", || {
-            black_box(ffi_client(f));
-        }),
-        case("client", "openssl-srp", || {
+        case("client", masked("openssl-srp"), || {
             black_box(openssl_srp_client(f));
         }),
-        case("client", "openssl-consttime", || {
+        case("client", masked("openssl-consttime"), || {
             black_box(ct.client(f));
         }),
-    ];
+    ]);
     match if core_only { 0 } else { bits } {
         2048 => srp_crate_cases::<srp::groups::G2048>(f, &mut cases),
         3072 => srp_crate_cases::<srp::groups::G3072>(f, &mut cases),
@@ -393,13 +463,20 @@ fn bench_group(bits: u32, core_only: bool, rows: &mut Vec<Row>) {
     for side in ["server", "client"] {
         for (case, stats) in cases.iter().zip(&stats).filter(|(case, _)| case.side == side) {
             eprintln!(
-                "  {bits} {side:<6} {:<17} median {:>9.1} µs  min {:>9.1} µs  ({} samples)",
-                case.imp,
+                "  {bits} {side:<6} {:<24} median {:>9.1} µs  min {:>9.1} µs  ({} samples)",
+                label(case.imp, case.backend),
                 micros(stats.median),
                 micros(stats.min),
                 stats.samples
             );
-            rows.push(Row { group: bits, side, imp: case.imp, stats: *stats });
+            rows.push(Row {
+                group: bits,
+                side,
+                imp: case.imp,
+                backend: case.backend,
+                masked: MASKED.get().copied().unwrap_or(false),
+                stats: *stats,
+            });
         }
     }
 }
@@ -462,6 +539,8 @@ struct Machine {
     cores: usize,
     adx: bool,
     bmi2: bool,
+    avx512f: bool,
+    avx512ifma: bool,
     openssl: String,
 }
 
@@ -481,6 +560,8 @@ fn machine() -> Machine {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         adx: has("adx"),
         bmi2: has("bmi2"),
+        avx512f: has("avx512f"),
+        avx512ifma: has("avx512ifma"),
         openssl: openssl::version(),
     }
 }
@@ -490,13 +571,17 @@ fn markdown(m: &Machine, rows: &[Row], exps: &[ExpRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "CPU: {} ({} cores), ADX: {}, BMI2: {}; {}; srp-ffi backend: {}. Times: {}.\n",
+        "CPU: {} ({} cores), ADX: {}, BMI2: {}, AVX512F: {}, AVX512IFMA: {}; {}; srp-ffi \
+         backends: {} (the CPU's choice: {}). Times: {}.\n",
         m.cpu,
         m.cores,
         yes(m.adx),
         yes(m.bmi2),
+        yes(m.avx512f),
+        yes(m.avx512ifma),
         m.openssl,
-        srp_core::backend_name(),
+        backends().iter().map(|b| b.name()).collect::<Vec<_>>().join(", "),
+        Backend::detected().name(),
         match CLOCK.get() {
             Some(Clock::Wall) => "wall-clock",
             _ => "the thread's CPU time (CLOCK_THREAD_CPUTIME_ID)",
@@ -507,18 +592,32 @@ fn markdown(m: &Machine, rows: &[Row], exps: &[ExpRow]) -> String {
         "| group | side | impl | median µs | min µs | ratio to openssl-srp (median) | (min) |"
     );
     let _ = writeln!(out, "|---:|---|---|---:|---:|---:|---:|");
+    let mut masked_header = false;
     for r in rows {
-        let reference = rows
-            .iter()
-            .find(|o| o.group == r.group && o.side == r.side && o.imp == "openssl-srp")
-            .map_or(r.stats, |o| o.stats);
+        if r.masked && !masked_header {
+            masked_header = true;
+            let _ = writeln!(
+                out,
+                "\nThe same, in a second process with OpenSSL's assembly paths masked \
+                 (`OPENSSL_ia32cap={OPENSSL_MASK}`: no BMI2, ADX, AVX2 or AVX-512; OpenSSL runs \
+                 its plain MULQ code) against the core's `portable` backend: the closest proxy \
+                 here for an ARM device.\n"
+            );
+            let _ = writeln!(
+                out,
+                "| group | side | impl | median µs | min µs | ratio to openssl-srp-masked \
+                 (median) | (min) |"
+            );
+            let _ = writeln!(out, "|---:|---|---|---:|---:|---:|---:|");
+        }
+        let reference = reference(rows, r).map_or(r.stats, |o| o.stats);
         let ratio = |ours: Duration, theirs: Duration| ours.as_secs_f64() / theirs.as_secs_f64();
         let _ = writeln!(
             out,
             "| {} | {} | {} | {:.0} | {:.0} | {:.2}x | {:.2}x |",
             r.group,
             r.side,
-            r.imp,
+            label(r.imp, r.backend),
             micros(r.stats.median),
             micros(r.stats.min),
             ratio(r.stats.median, reference.median),
@@ -557,19 +656,58 @@ fn markdown(m: &Machine, rows: &[Row], exps: &[ExpRow]) -> String {
 fn json(rows: &[Row]) -> String {
     let mut out = String::new();
     for r in rows {
+        let backend = r.backend.map(|b| format!(", \"backend\": \"{b}\"")).unwrap_or_default();
+        let ratio = reference(rows, r)
+            .map(|o| {
+                format!(
+                    ", \"ratio_median\": {:.3}",
+                    r.stats.median.as_secs_f64() / o.stats.median.as_secs_f64()
+                )
+            })
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{{\"group\": {}, \"side\": \"{}\", \"impl\": \"{}\", \"median_ns\": {}, \"min_ns\": {}, \
-             \"samples\": {}}}",
+            "{{\"group\": {}, \"side\": \"{}\", \"impl\": \"{}\"{backend}, \"openssl_masked\": {}, \
+             \"median_ns\": {}, \"min_ns\": {}, \"samples\": {}{ratio}}}",
             r.group,
             r.side,
             r.imp,
+            r.masked,
             r.stats.median.as_nanos(),
             r.stats.min.as_nanos(),
             r.stats.samples
         );
     }
     out
+}
+
+/// The rows a `--masked` child printed (its `json` output).
+fn parse_rows(text: &str) -> Vec<Row> {
+    fn field<'t>(line: &'t str, key: &str) -> Option<&'t str> {
+        let at = line.find(&format!("\"{key}\": "))? + key.len() + 4;
+        let rest = &line[at..];
+        let end = rest.find([',', '}']).unwrap_or(rest.len());
+        Some(rest[..end].trim_matches('"'))
+    }
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    let ns = |line: &str, key: &str| {
+        Duration::from_nanos(field(line, key).and_then(|v| v.parse().ok()).expect("a time"))
+    };
+    text.lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| Row {
+            group: field(line, "group").and_then(|v| v.parse().ok()).expect("a group"),
+            side: leak(field(line, "side").expect("a side")),
+            imp: leak(field(line, "impl").expect("an impl")),
+            backend: field(line, "backend").map(leak),
+            masked: true,
+            stats: Stats {
+                median: ns(line, "median_ns"),
+                min: ns(line, "min_ns"),
+                samples: field(line, "samples").and_then(|v| v.parse().ok()).expect("samples"),
+            },
+        })
+        .collect()
 }
 
 const BEGIN: &str = "<!-- bench-results:begin -->";
@@ -597,6 +735,8 @@ fn main() {
     let mut core_only = false;
     let mut wall = false;
     let mut write = None;
+    let mut masked_run = false;
+    let mut with_masked = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -606,20 +746,21 @@ fn main() {
             "--write" => write = Some(PathBuf::from(args.next().expect("--write needs a path"))),
             "--backend" => {
                 let name = args.next().expect("--backend needs a name");
-                let backend = srp_core::backend::Backend::ALL
-                    .into_iter()
-                    .find(|b| b.name() == name)
-                    .unwrap_or_else(|| panic!("unknown backend {name:?} (portable, adx)"));
-                assert!(
-                    srp_core::backend::set_process_backend(backend),
-                    "this CPU cannot run the {name} backend"
-                );
+                let backend = Backend::by_name(&name).unwrap_or_else(|| {
+                    panic!("unknown backend {name:?} (portable, adx, ifma, ifma-emulated)")
+                });
+                assert!(backend.is_supported(), "this CPU cannot run the {name} backend");
+                BACKENDS.set(vec![backend]).unwrap_or_else(|_| panic!("one --backend"));
             }
+            // The child run: OpenSSL with OPENSSL_ia32cap set by the parent.
+            "--masked" => masked_run = true,
+            // Also run that child (`cargo xtask bench core` does).
+            "--with-masked" => with_masked = true,
             // `cargo bench` passes --bench to harness = false targets.
             "--bench" => {}
             other => {
                 eprintln!(
-                    "usage: srp [--json] [--wall] [--core] [--backend portable|adx] [--write docs/performance.md]; unknown: {other}"
+                    "usage: srp [--json] [--wall] [--core] [--backend NAME] [--with-masked] [--write docs/performance.md]; unknown: {other}"
                 );
                 std::process::exit(2);
             }
@@ -628,19 +769,50 @@ fn main() {
 
     let clock = if wall { Clock::Wall } else { Clock::ThreadCpu };
     CLOCK.set(clock).unwrap_or_else(|_| unreachable!("set once"));
+    MASKED.set(masked_run).unwrap_or_else(|_| unreachable!("set once"));
+    if masked_run {
+        assert_eq!(
+            std::env::var("OPENSSL_ia32cap").ok().as_deref(),
+            Some(OPENSSL_MASK),
+            "--masked runs with OPENSSL_ia32cap={OPENSSL_MASK}"
+        );
+    }
     let m = machine();
     eprintln!(
-        "CPU: {} ({} cores), ADX: {}, BMI2: {}; {}; srp-ffi backend: {}",
+        "CPU: {} ({} cores), ADX: {}, BMI2: {}, AVX512F: {}, AVX512IFMA: {}; {}; srp-ffi \
+         backends: {}{}",
         m.cpu,
         m.cores,
         m.adx,
         m.bmi2,
+        m.avx512f,
+        m.avx512ifma,
         m.openssl,
-        srp_core::backend_name()
+        backends().iter().map(|b| b.name()).collect::<Vec<_>>().join(", "),
+        if masked_run { "; OpenSSL assembly masked" } else { "" },
     );
     let mut rows = Vec::new();
     for bits in GROUPS {
         bench_group(bits, core_only, &mut rows);
+    }
+    if with_masked {
+        eprintln!(
+            "second process: the portable backend against OpenSSL with OPENSSL_ia32cap={OPENSSL_MASK}"
+        );
+        let mut child = std::process::Command::new(std::env::current_exe().expect("own path"));
+        child.env("OPENSSL_ia32cap", OPENSSL_MASK);
+        child.args(["--core", "--json", "--masked", "--backend", "portable"]);
+        if wall {
+            child.arg("--wall");
+        }
+        let out = child.output().expect("running the masked child");
+        assert!(
+            out.status.success(),
+            "the masked child failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+        rows.extend(parse_rows(&String::from_utf8_lossy(&out.stdout)));
     }
     let exps: Vec<ExpRow> = if as_json && write.is_none() || core_only {
         Vec::new()

@@ -218,6 +218,23 @@ impl Group {
         BoxedMontyForm::from_montgomery(BoxedUint::from_words(out.iter().copied()), &self.params)
     }
 
+    /// [`Group::pow`] or [`Group::pow_g`] on Montgomery-form words (the harness's traces).
+    #[cfg(feature = "backend-select")]
+    pub(crate) fn pow_words(
+        &self,
+        base: &[u64],
+        exp: &[u64],
+        bits: u32,
+        fixed: bool,
+        out: &mut [u64],
+    ) {
+        if fixed {
+            self.modulus.pow_fixed(self.g_table(), exp, bits, out);
+        } else {
+            self.modulus.pow(base, exp, bits, out);
+        }
+    }
+
     /// g^exp for the low `bits` bits of `exp` (at most 256), constant time, with the fixed-base
     /// table.
     pub(crate) fn pow_g(&self, exp: &BoxedUint, bits: u32) -> BoxedMontyForm {

@@ -33,10 +33,28 @@ pub mod backend {
     pub use crate::arith::{
         Backend, backend, set_process_backend, with_backend, with_backend_unchecked,
     };
+    #[cfg(feature = "ct-planted")]
+    pub use crate::arith::{Plant, plant};
+
+    /// `out = base^exp` for the low `bits` bits of `exp` (little-endian words), `base` and
+    /// `out` in Montgomery form (little-endian, N's number of words, below N), on the current
+    /// thread's backend; with `fixed`, `g^exp` from the group's fixed-base table instead (`base`
+    /// unused). The exponentiation alone, for the constant-time harness's traces.
+    pub fn pow_for_check(
+        group: &crate::Group,
+        base: &[u64],
+        exp: &[u64],
+        bits: u32,
+        fixed: bool,
+        out: &mut [u64],
+    ) {
+        group.pow_words(base, exp, bits, fixed, out)
+    }
 }
 
-/// The exponentiation backend this build and CPU use: `"adx"` (MULX/ADCX/ADOX, x86_64 with
-/// BMI2 and ADX, the `adx` feature) or `"portable"`.
+/// The exponentiation backend this build and CPU use: `"ifma"` (AVX-512 IFMA, x86_64 with
+/// AVX512F and AVX512IFMA, the `ifma` feature, Rust 1.89 or later), `"adx"` (MULX/ADCX/ADOX,
+/// x86_64 with BMI2 and ADX, the `adx` feature) or `"portable"`.
 pub use arith::backend_name;
 pub use error::{Alert, Error};
 pub use group::{DEFAULT_MIN_BITS, Group, GroupId, MAX_N_LEN};

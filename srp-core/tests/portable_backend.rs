@@ -1,9 +1,10 @@
 //! The RFC 5054 vectors, the client/server properties and the OpenSSL cross-check again, with
 //! every exponentiation on the portable backend (`srp_core::backend::Backend::Portable`, with the `backend-select` feature).
 //!
-//! The other test binaries run on the backend the CPU selects (`Backend::detected()`: `adx` on an
-//! x86_64 CPU with BMI2 and ADX, else `portable`), so together they run the same tests on every
-//! backend this machine supports. `arith`'s unit tests compare each backend's multiplication,
+//! The other test binaries run on the backend the CPU selects (`Backend::detected()`: `ifma` on
+//! an x86_64 CPU with AVX-512 IFMA, else `adx` with BMI2 and ADX, else `portable`), and
+//! `adx_backend.rs` on `adx`, so together they run the same tests on every backend this machine
+//! supports. `arith`'s unit tests compare each backend's multiplication,
 //! squaring and exponentiations with crypto-bigint.
 
 #[path = "openssl_crosscheck.rs"]

@@ -6,9 +6,13 @@
 //! It runs `srp-core/benches/srp.rs` (`cargo bench -p srp-core --bench srp -- --core`), which
 //! checks that every implementation computes the same values before timing them, and times the
 //! thread's CPU time (`--wall` for wall-clock time) in interleaved rounds. `--json` prints one
-//! JSON object per line: `{"group": 2048, "side": "server", "impl": "srp-ffi", "median_ns": ...}`.
-//! `--backend portable` forces srp-ffi's portable exponentiation backend (default: the one the
-//! CPU selects, `adx` with BMI2 and ADX); the header line names the backend either way.
+//! JSON object per line: `{"group": 2048, "side": "server", "impl": "srp-ffi", "backend": "ifma",
+//! "openssl_masked": false, "median_ns": ..., "ratio_median": ...}`.
+//! srp-ffi runs on every exponentiation backend this CPU supports (`portable`, `adx`, `ifma`),
+//! each a row of its own in the same interleaved rounds; `--backend NAME` measures one only.
+//! Then a second process runs the `portable` backend against OpenSSL with its assembly paths
+//! masked (`OPENSSL_ia32cap`, rows `openssl-srp-masked`, `"openssl_masked": true`): the proxy for
+//! an ARM device (`--no-masked` skips it).
 //! `--write` also replaces the results block of docs/performance.md.
 //!
 //! `cargo xtask bench handshake [--count N] [--write]`: whole TLS-SRP handshakes over loopback.
@@ -38,9 +42,13 @@ enum What {
         /// Wall-clock time instead of the thread's CPU time.
         #[arg(long)]
         wall: bool,
-        /// srp-ffi's exponentiation backend (`portable`, `adx`) instead of the CPU's choice.
+        /// Only this srp-ffi exponentiation backend (`portable`, `adx`, `ifma`) instead of
+        /// every one the CPU supports.
         #[arg(long, value_name = "NAME")]
         backend: Option<String>,
+        /// Skip the second run against OpenSSL with its assembly masked.
+        #[arg(long)]
+        no_masked: bool,
         /// Also write the table into docs/performance.md.
         #[arg(long)]
         write: bool,
@@ -59,13 +67,18 @@ enum What {
 
 impl Bench {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let (json, wall, backend, write) = match self.what {
-            What::Core { json, wall, backend, write } => (json, wall, backend, write),
+        let (json, wall, backend, no_masked, write) = match self.what {
+            What::Core { json, wall, backend, no_masked, write } => {
+                (json, wall, backend, no_masked, write)
+            }
             What::Handshake { count, write } => return handshake(sh, count, write),
         };
         let mut args = vec!["--core"];
         if let Some(backend) = &backend {
             args.extend(["--backend", backend.as_str()]);
+        }
+        if !no_masked {
+            args.push("--with-masked");
         }
         if json {
             args.push("--json");
@@ -76,7 +89,9 @@ impl Bench {
         if write {
             args.extend(["--write", "docs/performance.md"]);
         }
-        crate::step("building and running srp-core/benches/srp.rs (about a minute per group)");
+        crate::step(
+            "building and running srp-core/benches/srp.rs (about half a minute per group and run)",
+        );
         cmd!(sh, "cargo bench --quiet --package srp-core --bench srp -- {args...}").run()?;
         Ok(())
     }

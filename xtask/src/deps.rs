@@ -6,8 +6,10 @@ use xshell::{Shell, cmd};
 
 /// What `cargo xtask test` needs: valgrind for the constant-time check, OpenSSL's libcrypto
 /// (headers and library) and `openssl srp` for the cross-check and verifier files, GnuTLS's
-/// `srptool` for verifier files, a C compiler for the C program test.
-pub const TEST_PACKAGES: &[&str] = &["valgrind", "libssl-dev", "openssl", "gnutls-bin", "gcc"];
+/// `srptool` for verifier files, a C compiler for the C program test, binutils' `objdump` for the
+/// constant-time check's native trace of the AVX-512 code.
+pub const TEST_PACKAGES: &[&str] =
+    &["valgrind", "libssl-dev", "openssl", "gnutls-bin", "gcc", "binutils"];
 
 /// Installs the packages of `packages` that are not installed yet. A package may name its
 /// exact version (`firefox-esr=140.12.0esr-1~deb12u1`): another installed version counts as
