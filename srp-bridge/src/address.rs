@@ -202,7 +202,8 @@ impl Device {
         let (host, port) = rest.rsplit_once('.').ok_or(AddressError::NotBridgeName)?;
         let port = parse_port(port).map_err(|_| AddressError::NotBridgeName)?;
         let host = if let Some(v6) = host.strip_prefix(IPV6_PREFIX) {
-            let v6 = Ipv6Addr::from_str(&v6.replace('-', ":")).map_err(|_| AddressError::BadHost)?;
+            let v6 =
+                Ipv6Addr::from_str(&v6.replace('-', ":")).map_err(|_| AddressError::BadHost)?;
             Host::V6(v6)
         } else if let Ok(v4) = Ipv4Addr::from_str(host) {
             Host::V4(v4)
@@ -316,7 +317,10 @@ mod tests {
 
     #[test]
     fn host_headers_split_into_host_and_port() {
-        assert_eq!(split_host_header("a.443.localhost:7425"), Some(("a.443.localhost", Some(7425))));
+        assert_eq!(
+            split_host_header("a.443.localhost:7425"),
+            Some(("a.443.localhost", Some(7425)))
+        );
         assert_eq!(split_host_header("a.443.localhost"), Some(("a.443.localhost", None)));
         assert_eq!(split_host_header("[::1]:80"), Some(("[::1]", Some(80))));
         assert_eq!(split_host_header("a:b"), None);

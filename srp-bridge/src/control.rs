@@ -236,7 +236,10 @@ mod tests {
             (br#"{"type":"hunter2"}"#, "not a login"),
             (br#"{"type":"login","device":"d","user":"u"}"#, "not a login"),
             (br#"{"type":"login","device":"d","user":"u","password":5}"#, "not a login"),
-            (br#"{"type":"login","device":"d","user":"hunter2","password":"hunter2","x":}"#, "not JSON"),
+            (
+                br#"{"type":"login","device":"d","user":"hunter2","password":"hunter2","x":}"#,
+                "not JSON",
+            ),
             (br#"{"device":"hunter2"}"#, "not a login"),
         ] {
             let err = parse_request(bytes).unwrap_err();
@@ -267,7 +270,8 @@ mod tests {
             group_bits: None,
             message: None,
         };
-        let json = serde_json::to_value(Reply::Login { id: Some(1.into()), device: status }).unwrap();
+        let json =
+            serde_json::to_value(Reply::Login { id: Some(1.into()), device: status }).unwrap();
         assert_eq!(json["type"], "login");
         assert_eq!(json["id"], 1);
         assert_eq!(json["device"]["state"], "wrong-password");

@@ -80,12 +80,17 @@ fn classify_handshake(reasons: &[String], io: Option<ErrorKind>) -> (State, Stri
     let has = |name: &str| reasons.iter().any(|r| r == name);
     let list = if reasons.is_empty() { "no TLS error".to_owned() } else { reasons.join(", ") };
     if has("SRP_WRONG_PASSWORD") || has("SRP_UNKNOWN_USER") {
-        return (State::WrongPassword, format!("the device rejected the username or password ({list})"));
+        return (
+            State::WrongPassword,
+            format!("the device rejected the username or password ({list})"),
+        );
     }
     if has("SRP_GROUP_TOO_SMALL") {
         return (
             State::GroupTooSmall,
-            format!("the device's SRP group is smaller than the 2048 bits the bridge accepts ({list})"),
+            format!(
+                "the device's SRP group is smaller than the 2048 bits the bridge accepts ({list})"
+            ),
         );
     }
     if has("TLSV1_ALERT_INSUFFICIENT_SECURITY") {
@@ -106,15 +111,15 @@ fn classify_handshake(reasons: &[String], io: Option<ErrorKind>) -> (State, Stri
     match io {
         // Closed or reset during the handshake with no alert: what a server that does not
         // want SRP (or TLS) does, and what a device that goes away does.
-        Some(ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::BrokenPipe) => (
-            State::NotTlsSrp,
-            "the device closed the connection during the handshake".into(),
-        ),
-        None if reasons.is_empty() => (
-            State::NotTlsSrp,
-            "the device closed the connection during the handshake".into(),
-        ),
-        Some(kind) => (State::Unreachable, format!("the connection failed during the handshake: {kind}")),
+        Some(ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::BrokenPipe) => {
+            (State::NotTlsSrp, "the device closed the connection during the handshake".into())
+        }
+        None if reasons.is_empty() => {
+            (State::NotTlsSrp, "the device closed the connection during the handshake".into())
+        }
+        Some(kind) => {
+            (State::Unreachable, format!("the connection failed during the handshake: {kind}"))
+        }
         None => (State::Failed, format!("the handshake failed ({list})")),
     }
 }
@@ -150,7 +155,10 @@ mod tests {
     fn the_srp_reason_wins_over_the_alert_that_follows_it() {
         // The patched library queues the SRP error before the alert's own.
         assert_eq!(hs(&["SRP_BAD_PUBLIC_VALUE", "DECODE_ERROR"]), State::HostileDevice);
-        assert_eq!(hs(&["SRP_GROUP_TOO_SMALL", "SSLV3_ALERT_HANDSHAKE_FAILURE"]), State::GroupTooSmall);
+        assert_eq!(
+            hs(&["SRP_GROUP_TOO_SMALL", "SSLV3_ALERT_HANDSHAKE_FAILURE"]),
+            State::GroupTooSmall
+        );
     }
 
     #[test]

@@ -17,10 +17,15 @@
 pub mod address;
 pub mod control;
 pub mod failure;
+pub mod install;
 pub mod native;
 pub mod policy;
 
 #[cfg(feature = "tls")]
 pub mod proxy;
+// The patched libssl.a calls the SRP core's C functions (`srp_*`): linking the crate provides
+// them, from the same sources as the static library BoringSSL was built against.
+#[cfg(feature = "tls")]
+extern crate srp_ffi;
 #[cfg(feature = "tls")]
 pub mod tls;

@@ -84,7 +84,10 @@ pub fn write_frame<W: Write>(w: &mut W, body: &[u8]) -> io::Result<()> {
     if body.len() > MAX_OUTGOING {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("a message of {} bytes, more than the {MAX_OUTGOING} a browser accepts", body.len()),
+            format!(
+                "a message of {} bytes, more than the {MAX_OUTGOING} a browser accepts",
+                body.len()
+            ),
         ));
     }
     // Checked just above: at most 1 MiB.

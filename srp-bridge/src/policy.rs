@@ -40,11 +40,9 @@ impl Refusal {
 
     pub fn message(&self) -> String {
         match self {
-            Refusal::NotAProxy => {
-                "srp-bridge is not a proxy: it forwards only its own names, \
+            Refusal::NotAProxy => "srp-bridge is not a proxy: it forwards only its own names, \
                  http://HOST.PORT.localhost:PORT/"
-                    .into()
-            }
+                .into(),
             Refusal::NotOurName(why) => format!("not one of srp-bridge's names: {why}"),
             Refusal::NoToken => {
                 "this request did not come through the srp-bridge extension (no token)".into()
@@ -80,9 +78,8 @@ pub fn admit(facts: &RequestFacts<'_>, bridge_port: u16, token: &str) -> Result<
     if port.unwrap_or(80) != bridge_port {
         return Err(Refusal::NotOurName(format!("not the bridge's port {bridge_port}")));
     }
-    let device = Device::from_bridge_name(name).map_err(|e: AddressError| {
-        Refusal::NotOurName(e.to_string())
-    })?;
+    let device = Device::from_bridge_name(name)
+        .map_err(|e: AddressError| Refusal::NotOurName(e.to_string()))?;
     if !facts.token.is_some_and(|t| constant_time_eq(t.as_bytes(), token.as_bytes())) {
         return Err(Refusal::NoToken);
     }
@@ -149,9 +146,16 @@ mod tests {
         let proxy = RequestFacts { absolute_uri: true, ..facts("GET", Some("example.com")) };
         assert_eq!(admit(&proxy, PORT, TOKEN), Err(Refusal::NotAProxy));
         assert_eq!(admit(&facts("CONNECT", HOST), PORT, TOKEN), Err(Refusal::NotAProxy));
-        for host in [None, Some("example.com"), Some("localhost:7425"), Some("x.localhost:7425"),
-                     Some("192.168.1.1.443.localhost:7426"), Some("192.168.1.1.443.localhost"),
-                     Some("127.0.0.1:7425"), Some("a.443.localhost:x")] {
+        for host in [
+            None,
+            Some("example.com"),
+            Some("localhost:7425"),
+            Some("x.localhost:7425"),
+            Some("192.168.1.1.443.localhost:7426"),
+            Some("192.168.1.1.443.localhost"),
+            Some("127.0.0.1:7425"),
+            Some("a.443.localhost:x"),
+        ] {
             let r = admit(&facts("GET", host), PORT, TOKEN);
             assert!(matches!(r, Err(Refusal::NotOurName(_))), "{host:?}: {r:?}");
             assert_eq!(r.unwrap_err().status(), 421);
