@@ -31,6 +31,8 @@ use crate::tls::{Credentials, DeviceTls};
 /// The largest request body forwarded (bodies are read whole, so a request can be retried on
 /// a fresh connection when a reused one turns out closed). Firmware uploads above it fail.
 pub const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
+/// Devices the table holds (every name a navigation asked for gets an entry).
+const MAX_DEVICES: usize = 256;
 /// Idle connections kept per device.
 const MAX_IDLE: usize = 8;
 /// How long the device may take to start answering a request.
@@ -276,6 +278,13 @@ impl Bridge {
         };
         let login = {
             let mut devices = lock(&self.devices);
+            if !devices.contains_key(&device) && devices.len() >= MAX_DEVICES {
+                return page(
+                    503,
+                    "Too many devices",
+                    "srp-bridge keeps at most 256 devices; restart the browser",
+                );
+            }
             let slot = devices.entry(device.clone()).or_default();
             match &slot.login {
                 Some(login) => Some(login.clone()),
@@ -447,10 +456,10 @@ impl Bridge {
         let mut status = status_of(device, self.port, state);
         status.user = Some(login.creds.user.clone());
         status.message = Some(message.clone());
-        let forget = matches!(
-            state,
-            State::WrongPassword | State::GroupTooSmall | State::HostileDevice | State::NotTlsSrp
-        );
+        // Credentials the device rejected, or that must not be offered to it again, go; for a
+        // device that is away or answers oddly for now they stay, and the next request retries.
+        let forget =
+            matches!(state, State::WrongPassword | State::GroupTooSmall | State::HostileDevice);
         {
             let mut devices = lock(&self.devices);
             let slot = devices.entry(device.clone()).or_default();
