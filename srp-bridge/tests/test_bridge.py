@@ -19,6 +19,7 @@ import concurrent.futures
 import http.client
 import json
 import os
+import queue
 import re
 import secrets
 import select
@@ -158,7 +159,8 @@ class Bridge:
         try:
             conn.request(method, path, body=body, headers=h)
             r = conn.getresponse()
-            return r.status, r.read().decode(errors="replace"), dict(r.getheaders())
+            return (r.status, r.read().decode(errors="replace"),
+                    {k.lower(): v for k, v in r.getheaders()})
         finally:
             conn.close()
 
@@ -196,12 +198,13 @@ class DemoDevice:
             stdout=subprocess.PIPE, stderr=open(os.path.join(SCRATCH, "device.log"), "wb"),
             text=True, start_new_session=True)
         self.password = None
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(l) for l in self.proc.stdout], daemon=True).start()
         deadline = time.time() + 60
         while time.time() < deadline and self.password is None:
-            if not select.select([self.proc.stdout], [], [], deadline - time.time())[0]:
-                break
-            line = self.proc.stdout.readline()
-            if not line:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.time()))
+            except queue.Empty:
                 break
             m = re.match(r"first user: (\S+) password: (\S+)", line)
             if m:
@@ -370,7 +373,7 @@ def test_login_and_forwarding(args, demo):
         headers={"Content-Type": "application/x-www-form-urlencoded",
                  "Origin": f"http://{bridge_name(d)}:{b.port}", "Sec-Fetch-Site": "same-origin"})
     check("POST /settings is forwarded (303, Location kept relative)", status == 303
-          and headers.get("Location") == "/", (status, headers.get("Location")))
+          and headers.get("location") == "/", (status, headers))
     status, body, _ = b.request(d, "/settings")
     check("... and the device saved it", status == 200 and "bridged" in body, status)
 
