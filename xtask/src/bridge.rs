@@ -77,32 +77,34 @@ impl Command {
     }
 }
 
-/// Builds the patched BoringSSL (reused when its key is unchanged) and sets boring-sys's
-/// variables on the shell, so every cargo command after it links the patched library.
-fn with_boringssl(sh: &Shell) -> anyhow::Result<()> {
+/// Builds the patched BoringSSL (reused when its key is unchanged) and returns boring-sys's
+/// variables for it, so the cargo commands given them link the patched library.
+fn boringssl_env(sh: &Shell) -> anyhow::Result<[(&'static str, PathBuf); 2]> {
     crate::deps::ensure_debian_packages(sh, BUILD_PACKAGES)?;
     let built = upstream::build(sh, &Boringssl::default(), Flavor::Release)?;
-    sh.set_var("BORING_BSSL_PATH", &built.dir);
-    sh.set_var("BORING_BSSL_INCLUDE_PATH", built.dir.join("include"));
-    Ok(())
+    Ok([
+        ("BORING_BSSL_PATH", built.dir.clone()),
+        ("BORING_BSSL_INCLUDE_PATH", built.dir.join("include")),
+    ])
 }
 
 /// Builds srp-bridge with TLS and returns the program.
 pub fn build(sh: &Shell, release: bool) -> anyhow::Result<PathBuf> {
-    with_boringssl(sh)?;
+    let env = boringssl_env(sh)?;
     crate::step("cargo build -p srp-bridge --features tls (linked to the patched BoringSSL)");
     let profile: &[&str] = if release { &["--release"] } else { &[] };
-    cmd!(sh, "cargo build --locked -p srp-bridge --features tls {profile...}").run()?;
+    cmd!(sh, "cargo build --locked -p srp-bridge --features tls {profile...}").envs(env).run()?;
     let dir = if release { "release" } else { "debug" };
     Ok(sh.current_dir().join("target").join(dir).join("srp-bridge"))
 }
 
-/// `cargo xtask bridge test`: the unit tests (with the TLS code compiled in), then the
-/// program against devices.
+/// `cargo xtask bridge test` (and the last step of `cargo xtask test`): the unit tests (with
+/// the TLS code compiled in), then the program against devices.
 pub fn test(sh: &Shell) -> anyhow::Result<()> {
     let program = build(sh, false)?;
     crate::step("cargo test -p srp-bridge --features tls");
-    cmd!(sh, "cargo test --quiet --locked -p srp-bridge --features tls").run()?;
+    let env = boringssl_env(sh)?;
+    cmd!(sh, "cargo test --quiet --locked -p srp-bridge --features tls").envs(env).run()?;
     crate::deps::ensure_debian_packages(sh, TEST_PACKAGES)?;
     let lighttpd = crate::lighttpd::binary(sh)?;
     let verifier = crate::lighttpd::srp_verifier(sh)?;
