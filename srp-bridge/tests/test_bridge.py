@@ -210,6 +210,7 @@ class DemoDevice:
             if m:
                 self.user, self.password = m.group(1), m.group(2)
         if self.password is None:
+            self.stop()
             raise SystemExit("the demo device did not start (see device.log)")
         PASSWORDS.add(self.password)
         self.device = f"127.0.0.1:{self.https}"
