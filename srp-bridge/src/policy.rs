@@ -83,7 +83,7 @@ pub fn admit(facts: &RequestFacts<'_>, bridge_port: u16, token: &str) -> Result<
     if !facts.token.is_some_and(|t| constant_time_eq(t.as_bytes(), token.as_bytes())) {
         return Err(Refusal::NoToken);
     }
-    let own_origin = format!("http://{}:{bridge_port}", device.bridge_name());
+    let own_origin = bridge_origin(&device, bridge_port);
     let navigation = facts.sec_fetch_mode == Some("navigate")
         && (facts.method == "GET" || facts.method == "HEAD");
     let site_ok = match facts.sec_fetch_site {
@@ -98,6 +98,43 @@ pub fn admit(facts: &RequestFacts<'_>, bridge_port: u16, token: &str) -> Result<
         return Err(Refusal::CrossSite);
     }
     Ok(device)
+}
+
+/// The bridge's origin for a device: `http://H.P.localhost:BRIDGEPORT`.
+pub fn bridge_origin(device: &Device, bridge_port: u16) -> String {
+    format!("http://{}:{bridge_port}", device.bridge_name())
+}
+
+/// What follows `prefix` in `value` when `value` is that origin or a URL on it.
+fn after_origin<'a>(value: &'a str, origin: &str) -> Option<&'a str> {
+    let head = value.get(..origin.len())?;
+    let rest = &value[origin.len()..];
+    let boundary = rest.is_empty() || rest.starts_with(['/', '?', '#']);
+    (head.eq_ignore_ascii_case(origin) && boundary).then_some(rest)
+}
+
+/// An `Origin` or `Referer` the browser sent, as the device gets it: on the bridge origin it
+/// becomes the same on the device's `https://` origin; anything else is dropped (`None`), so
+/// the device never learns other sites' URLs through the bridge.
+pub fn to_device(value: &str, device: &Device, bridge_port: u16) -> Option<String> {
+    let rest = after_origin(value, &bridge_origin(device, bridge_port))?;
+    Some(format!("{}{rest}", device.https_origin()))
+}
+
+/// A `Location` the device sent, as the browser gets it: on the device's own `https://`
+/// origin (with or without the default port written out) it moves to the bridge origin;
+/// anything else (relative, or another host) is left as it is.
+pub fn to_browser(value: &str, device: &Device, bridge_port: u16) -> String {
+    let explicit = match &device.host {
+        crate::address::Host::V6(a) => format!("https://[{a}]:{}", device.port),
+        _ => format!("https://{}:{}", device.connect_host(), device.port),
+    };
+    for origin in [device.https_origin(), explicit] {
+        if let Some(rest) = after_origin(value, &origin) {
+            return format!("{}{rest}", bridge_origin(device, bridge_port));
+        }
+    }
+    value.to_owned()
 }
 
 /// Compares without an early exit, so the token cannot be guessed byte by byte from timing.
@@ -168,6 +205,47 @@ mod tests {
             let f = RequestFacts { token, ..facts("GET", HOST) };
             assert_eq!(admit(&f, PORT, TOKEN), Err(Refusal::NoToken), "{token:?}");
         }
+    }
+
+    #[test]
+    fn origin_and_referer_move_to_the_device_and_others_are_dropped() {
+        let d: Device = "192.168.1.1:443".parse().unwrap();
+        let own = "http://192.168.1.1.443.localhost:7425";
+        assert_eq!(to_device(own, &d, PORT).as_deref(), Some("https://192.168.1.1"));
+        assert_eq!(
+            to_device(&format!("{own}/a?b#c"), &d, PORT).as_deref(),
+            Some("https://192.168.1.1/a?b#c")
+        );
+        assert_eq!(
+            to_device("HTTP://192.168.1.1.443.LOCALHOST:7425/x", &d, PORT).as_deref(),
+            Some("https://192.168.1.1/x")
+        );
+        assert_eq!(to_device(&format!("{own}0/x"), &d, PORT), None, "another port");
+        assert_eq!(to_device(&format!("{own}.evil/x"), &d, PORT), None);
+        assert_eq!(to_device("https://evil.example/", &d, PORT), None);
+        assert_eq!(
+            to_device("http://10.0.0.1.443.localhost:7425/", &d, PORT),
+            None,
+            "other device"
+        );
+        assert_eq!(to_device("null", &d, PORT), None);
+    }
+
+    #[test]
+    fn locations_on_the_device_move_to_the_bridge_and_others_stay() {
+        let d: Device = "192.168.1.1:443".parse().unwrap();
+        let own = "http://192.168.1.1.443.localhost:7425";
+        assert_eq!(to_browser("https://192.168.1.1/login", &d, PORT), format!("{own}/login"));
+        assert_eq!(to_browser("https://192.168.1.1:443/", &d, PORT), format!("{own}/"));
+        assert_eq!(to_browser("https://192.168.1.1", &d, PORT), own);
+        assert_eq!(to_browser("/", &d, PORT), "/");
+        assert_eq!(to_browser("https://192.168.1.10/", &d, PORT), "https://192.168.1.10/");
+        assert_eq!(to_browser("https://example.com/", &d, PORT), "https://example.com/");
+        let v6: Device = "[fe80::1]:8443".parse().unwrap();
+        assert_eq!(
+            to_browser("https://[fe80::1]:8443/x", &v6, PORT),
+            "http://ipv6-fe80--1.8443.localhost:7425/x"
+        );
     }
 
     #[test]

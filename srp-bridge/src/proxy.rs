@@ -336,21 +336,17 @@ impl Bridge {
                 ));
             }
         };
-        let bridge_origin = format!("http://{}:{}", device.bridge_name(), self.port);
         let mut headers = parts.headers.clone();
         strip_hop_by_hop(&mut headers);
         headers.remove(policy::TOKEN_HEADER);
         headers.remove(header::HOST);
-        let device_origin = device.https_origin();
         for name in [header::ORIGIN, header::REFERER] {
-            if let Some(v) = headers.get(&name).and_then(|v| v.to_str().ok()) {
-                if let Some(rest) = v.strip_prefix(&bridge_origin) {
-                    if let Ok(new) = HeaderValue::from_str(&format!("{device_origin}{rest}")) {
-                        headers.insert(name, new);
-                    }
-                } else {
-                    headers.remove(name);
-                }
+            if let Some(v) = headers.get(&name) {
+                let moved = v.to_str().ok().and_then(|v| policy::to_device(v, device, self.port));
+                match moved.and_then(|m| HeaderValue::from_str(&m).ok()) {
+                    Some(new) => headers.insert(name, new),
+                    None => headers.remove(name),
+                };
             }
         }
         let host = HeaderValue::from_str(&device.http_host())
@@ -408,18 +404,9 @@ impl Bridge {
         let (mut parts, body) = response.into_parts();
         strip_hop_by_hop(&mut parts.headers);
         if let Some(v) = parts.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
-            for prefix in [
-                device_origin.clone(),
-                format!("https://{}:{}", device.connect_host(), device.port),
-            ] {
-                if let Some(rest) = v.strip_prefix(&prefix) {
-                    if rest.is_empty() || rest.starts_with('/') || rest.starts_with('?') {
-                        if let Ok(new) = HeaderValue::from_str(&format!("{bridge_origin}{rest}")) {
-                            parts.headers.insert(header::LOCATION, new);
-                        }
-                        break;
-                    }
-                }
+            let moved = policy::to_browser(v, device, self.port);
+            if let Ok(new) = HeaderValue::from_str(&moved) {
+                parts.headers.insert(header::LOCATION, new);
             }
         }
         Ok(Response::from_parts(parts, body.boxed()))
