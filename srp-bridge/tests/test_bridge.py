@@ -88,9 +88,14 @@ class Bridge:
         self.stderr_path = os.path.join(SCRATCH, f"bridge-{Bridge.count}.stderr")
         self.stdout_log = []
         self.events = []
+        # An empty home and working folder of its own: the bridge must leave them empty.
+        self.home = os.path.join(SCRATCH, f"bridge-{Bridge.count}.home")
+        os.mkdir(self.home)
+        env = dict(os.environ, HOME=self.home, XDG_CONFIG_HOME=self.home,
+                   XDG_CACHE_HOME=self.home, XDG_DATA_HOME=self.home, TMPDIR=self.home)
         self.proc = subprocess.Popen(
             [binary, "native-host", "--listen", "127.0.0.1:0"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=open(self.stderr_path, "wb"))
+            stdout=subprocess.PIPE, stderr=open(self.stderr_path, "wb"), cwd=self.home, env=env)
         self.next_id = 0
         status = self.ask({"type": "status"})
         self.listen = status["bridge"]["listen"]
@@ -590,6 +595,9 @@ def test_logs(bridges):
           not leaked and len(PASSWORDS) >= 5, leaked)
     panics = [t for where, t in texts if "panicked" in t]
     check("no panic in any bridge's log", not panics, panics[:1])
+    written = [(b.home, os.listdir(b.home)) for b in bridges if os.listdir(b.home)]
+    check(f"no file written into the {len(bridges)} bridges' homes, working folders and TMPDIR",
+          not written, written)
 
 
 def main():
@@ -600,6 +608,7 @@ def main():
     ap.add_argument("--netns", action="store_true",
                     help="running in a new network namespace: bring up its loopback first")
     args = ap.parse_args()
+    args.bridge = os.path.abspath(args.bridge)
     if args.netns:
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     bridges = []
