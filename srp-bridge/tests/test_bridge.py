@@ -23,6 +23,7 @@ import queue
 import re
 import secrets
 import select
+import shutil
 import signal
 import socket
 import ssl
@@ -624,10 +625,13 @@ def main():
     bridges.extend(test_malformed_messages(args))
     test_install(args)
     test_logs(bridges)
-    print(f"srp-bridge: {results.passed} passed, {len(results.failed)} failed "
-          f"(scratch files: {SCRATCH})")
     if results.failed:
+        print(f"srp-bridge: {results.passed} passed, {len(results.failed)} failed "
+              f"(logs kept in {SCRATCH})")
         print("failed: " + ", ".join(results.failed))
+    else:
+        shutil.rmtree(SCRATCH, ignore_errors=True)
+        print(f"srp-bridge: all {results.passed} checks passed")
     sys.exit(1 if results.failed else 0)
 
 
