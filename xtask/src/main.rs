@@ -8,6 +8,7 @@
 
 mod bench;
 mod boringssl;
+mod bridge;
 mod cache;
 mod codegen;
 mod core;
@@ -44,6 +45,8 @@ enum Command {
     Bench(bench::Bench),
     /// BoringSSL with TLS-SRP: fetch, check, apply, build, test.
     Boringssl(boringssl::Command),
+    /// srp-bridge, the local bridge to devices over TLS-SRP: build, test, install.
+    Bridge(bridge::Command),
     /// Regenerate srp-ffi/include/srp_ffi.h with the pinned cbindgen.
     Codegen(codegen::Codegen),
     /// The main job: a verifier file made with srp-verifier, and key exchanges from it.
@@ -77,6 +80,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Bench(cmd) => cmd.run(&sh),
         Command::Boringssl(cmd) => cmd.run(&sh),
+        Command::Bridge(cmd) => cmd.run(&sh),
         Command::Codegen(cmd) => cmd.run(&sh),
         Command::Ctgrind(cmd) => cmd.run(&sh),
         Command::Demo(cmd) => cmd.run(&sh),

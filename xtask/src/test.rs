@@ -19,7 +19,10 @@
 //! 7. lighttpd 1.4.79 with the TLS-SRP series, built from the pinned source on the BoringSSL
 //!    of step 5, against the peers (NSS's of step 4), curl and gnutls-cli, and the demo device
 //!    in its four arrangements (`cargo xtask lighttpd test`: about 2 minutes once BoringSSL and
-//!    NSS are built).
+//!    NSS are built);
+//! 8. srp-bridge linked to the BoringSSL of step 5, its unit tests and
+//!    `srp-bridge/tests/test_bridge.py` against the demo device, gnutls-serv and hostile
+//!    servers (`cargo xtask bridge test`).
 //!
 //! Every step runs even when an earlier one failed, so one run shows every failure.
 
@@ -51,6 +54,7 @@ impl Test {
         check("boringssl test --no-core", crate::boringssl::test_no_core(sh));
         check("interop", crate::interop::Interop::new(100, false).run(sh));
         check("lighttpd test", crate::lighttpd::test(sh, 20));
+        check("bridge test", crate::bridge::test(sh));
         anyhow::ensure!(failed.is_empty(), "failed: {}", failed.join(", "));
         eprintln!("all tests passed");
         Ok(())
