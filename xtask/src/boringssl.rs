@@ -263,13 +263,17 @@ impl Upstream for Boringssl {
     fn source(&self, sh: &Shell) -> anyhow::Result<Source> {
         match self.from {
             Origin::Crate => Ok(Source {
-                files: vec![SourceFile { pin: PIN, strip_components: STRIP_COMPONENTS }],
+                files: vec![SourceFile {
+                    pin: PIN,
+                    strip_components: STRIP_COMPONENTS,
+                    members: &[],
+                }],
                 provider: Box::new(Crate { name: CRATE_NAME, version: CRATE_VERSION }),
             }),
             Origin::Git => {
                 let pin = fetch_git(sh, self.commit.clone())?;
                 Ok(Source {
-                    files: vec![SourceFile { pin, strip_components: 1 }],
+                    files: vec![SourceFile { pin, strip_components: 1, members: &[] }],
                     provider: Box::new(Prefetched),
                 })
             }

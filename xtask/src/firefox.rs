@@ -47,6 +47,10 @@ const DEBIAN_VERSION: &str = "140.12.0esr-1~deb12u1";
 /// The tarball's top directory is dropped: the tree is Firefox's source root.
 const STRIP_COMPONENTS: u32 = 1;
 
+/// The NSS Firefox vendors (3.112.5), as the tarball names it: what `cargo xtask nss --firefox`
+/// unpacks, as `nss/` (the layout of NSS's own release tarballs).
+const NSS_MEMBERS: &[&str] = &["firefox-140.12.0/security/nss"];
+
 /// Where Debian installs the application (the front-end test copies it).
 const FIREFOX_DIR: &str = "/usr/lib/firefox-esr";
 
@@ -177,7 +181,7 @@ impl Upstream for Firefox {
 
     fn source(&self, _sh: &Shell) -> anyhow::Result<Source> {
         Ok(Source {
-            files: vec![SourceFile { pin: PIN, strip_components: STRIP_COMPONENTS }],
+            files: vec![SourceFile { pin: PIN, strip_components: STRIP_COMPONENTS, members: &[] }],
             // Exactly this version: security updates replace ESR releases, and the old source
             // leaves the archive within weeks (the error then names what is on offer).
             provider: Box::new(DebianSource {
@@ -205,6 +209,17 @@ impl Upstream for Firefox {
         ensure!(problems.is_empty(), "{}", problems.join("\n"));
         Ok(())
     }
+}
+
+/// The source of the NSS that the pinned Firefox vendors: its `security/nss` folder only, from
+/// the same pinned tarball and provider, unpacked as `nss/` (`cargo xtask nss --firefox`).
+pub fn nss_source(sh: &Shell) -> anyhow::Result<Source> {
+    let mut source = Firefox.source(sh)?;
+    for file in &mut source.files {
+        file.strip_components = 2;
+        file.members = NSS_MEMBERS;
+    }
+    Ok(source)
 }
 
 /// The files of `files` whose names end with one of `endings`.

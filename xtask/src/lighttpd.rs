@@ -185,7 +185,7 @@ impl Upstream for Lighttpd {
 
     fn source(&self, _sh: &Shell) -> anyhow::Result<Source> {
         Ok(Source {
-            files: vec![SourceFile { pin: PIN, strip_components: STRIP_COMPONENTS }],
+            files: vec![SourceFile { pin: PIN, strip_components: STRIP_COMPONENTS, members: &[] }],
             // The orig tarball is the same in every Debian revision of 1.4.79.
             provider: Box::new(DebianSource {
                 package: "lighttpd",

@@ -22,6 +22,12 @@
 //!   touches, with a certificate database made as `tests/ssl_gtests/ssl_gtests.sh` makes it.
 //!   `--no-core`: the same on the build without the core, where the SRP tests are the ones
 //!   that check TLS-SRP is absent (`TlsSrpDisabledTest`).
+//!
+//! `--firefox` (each command): NSS 3.112.5 as Firefox ESR 140.12 vendors it, `security/nss`
+//! taken from the pinned Firefox tarball (only that folder is unpacked), with the series and
+//! its delta `nss-patches/3.112/` (the patches whose context differs there, refreshed for it);
+//! its own cache folder (`<cache>/nss-3.112/`) and test peer (`srp-peer-nss-3.112`). Not part
+//! of `cargo xtask test`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -68,10 +74,34 @@ const BUILD_PACKAGES: &[&str] = &[
     "patch",
 ];
 
-/// NSS as an upstream tree; `from` says where the tarball comes from when it is not cached.
+/// NSS as an upstream tree: which `release`, and for 3.110 where the tarball comes from
+/// (`from`) when it is not cached.
 #[derive(Clone, Copy, Default)]
 pub struct Nss {
     pub from: Origin,
+    pub release: Release,
+}
+
+/// The NSS releases the series is built on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Release {
+    /// NSS 3.110 from its release tarball: what the series is refreshed for, and what the
+    /// other commands (interop, demo, benchmarks) use.
+    #[default]
+    V3_110,
+    /// NSS 3.112.5 from the pinned Firefox ESR 140.12 tarball (`security/nss`), with the
+    /// series' delta `nss-patches/3.112/`.
+    Firefox,
+}
+
+impl Nss {
+    /// NSS 3.112.5 as Firefox ESR 140.12 vendors it.
+    pub const FIREFOX: Nss = Nss { from: Origin::Debian, release: Release::Firefox };
+
+    /// The NSS of `--firefox`.
+    pub fn of(firefox: bool) -> Nss {
+        if firefox { Nss::FIREFOX } else { Nss::default() }
+    }
 }
 
 #[derive(Clone, Copy, Default, clap::ValueEnum)]
@@ -107,7 +137,7 @@ enum NssCommand {
     /// Download the pinned NSS tarball into the cache's downloads/ and verify it.
     Fetch(FromArg),
     /// Check nss-patches/series: entries exist, none unused or twice, house format, all apply.
-    Check,
+    Check(FirefoxArg),
     /// Fetch, patch and build NSS with the srp-ffi core linked into libssl3.
     Build(Build),
     /// Build, then run ssl_gtest on the SRP tests and the existing tests the series touches.
@@ -115,7 +145,17 @@ enum NssCommand {
 }
 
 #[derive(clap::Args)]
+struct FirefoxArg {
+    /// NSS 3.112.5 from the pinned Firefox ESR tarball's security/nss, with the series' delta
+    /// nss-patches/3.112/, in the cache's nss-3.112/.
+    #[arg(long)]
+    firefox: bool,
+}
+
+#[derive(clap::Args)]
 struct TestArgs {
+    #[command(flatten)]
+    release: FirefoxArg,
     /// The build without the srp-ffi core (TLS-SRP left out), in the cache's work/nocore/.
     #[arg(long)]
     no_core: bool,
@@ -129,6 +169,8 @@ struct FromArg {
     /// Where the tarball comes from.
     #[arg(long, value_enum, default_value = "debian")]
     from: Origin,
+    #[command(flatten)]
+    release: FirefoxArg,
 }
 
 #[derive(clap::Args)]
@@ -136,6 +178,8 @@ struct Build {
     /// Where the tarball comes from when it is not cached yet.
     #[arg(long, value_enum, default_value = "debian")]
     from: Origin,
+    #[command(flatten)]
+    release: FirefoxArg,
     /// The optimised libraries (in the cache's work/release/) and a release test peer, instead
     /// of the debug build.
     #[arg(long)]
@@ -153,13 +197,21 @@ impl Command {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         match self.command {
             NssCommand::Fetch(f) => {
-                upstream::fetch(sh, &Nss { from: f.from }.source(sh)?).map(drop)
+                let nss = Nss { from: f.from, ..Nss::of(f.release.firefox) };
+                upstream::fetch(sh, &nss.source(sh)?).map(drop)
             }
-            NssCommand::Check => upstream::check(sh, &Nss::default()),
+            NssCommand::Check(release) => upstream::check(sh, &Nss::of(release.firefox)),
             NssCommand::Build(build) => build.run(sh),
-            NssCommand::Test(args) if args.srp_only => test_no_core_srp_only(sh),
-            NssCommand::Test(args) if args.no_core => test_no_core(sh),
-            NssCommand::Test(_) => test(sh),
+            NssCommand::Test(args) => {
+                let nss = Nss::of(args.release.firefox);
+                if args.srp_only {
+                    test_no_core_srp_only(sh, &nss)
+                } else if args.no_core {
+                    upstream::test(sh, &nss, Flavor::NoCore)
+                } else {
+                    test_with_core(sh, &nss)
+                }
+            }
         }
     }
 }
@@ -180,7 +232,7 @@ impl Build {
         } else {
             Flavor::Debug
         };
-        let nss = Nss { from: self.from };
+        let nss = Nss { from: self.from, ..Nss::of(self.release.firefox) };
         let built = upstream::build(sh, &nss, flavor)?;
         if flavor == Flavor::NoCore {
             eprintln!(
@@ -205,8 +257,13 @@ impl Build {
 
 /// `cargo xtask test`'s NSS step: the debug build with its tests, and `ssl_gtest`.
 pub fn test(sh: &Shell) -> anyhow::Result<()> {
-    upstream::test(sh, &Nss::default(), Flavor::Debug)?;
-    upstream::peer(sh, &Nss::default(), Flavor::Debug).map(drop)
+    test_with_core(sh, &Nss::default())
+}
+
+/// The debug build of `nss` with its tests, `ssl_gtest`, and its test peer.
+fn test_with_core(sh: &Shell, nss: &Nss) -> anyhow::Result<()> {
+    upstream::test(sh, nss, Flavor::Debug)?;
+    upstream::peer(sh, nss, Flavor::Debug).map(drop)
 }
 
 /// `cargo xtask nss test --no-core`, also `cargo xtask test`'s: the debug build with TLS-SRP
@@ -218,8 +275,8 @@ pub fn test_no_core(sh: &Shell) -> anyhow::Result<()> {
 
 /// `cargo xtask nss test --no-core --srp-only`: that build, and only its SRP tests
 /// ([`GTEST_FILTER_NO_CORE_SRP`]): under a second once it is cached.
-fn test_no_core_srp_only(sh: &Shell) -> anyhow::Result<()> {
-    let built = upstream::build(sh, &Nss::default(), Flavor::NoCore)?;
+fn test_no_core_srp_only(sh: &Shell, nss: &Nss) -> anyhow::Result<()> {
+    let built = upstream::build(sh, nss, Flavor::NoCore)?;
     crate::step(&format!("testing nss build {} (without the core)", built.key));
     run_ssl_gtest(sh, &built, true, GTEST_FILTER_NO_CORE_SRP)
 }
@@ -261,11 +318,21 @@ impl Flavor {
 
 impl Upstream for Nss {
     fn name(&self) -> &'static str {
-        "nss"
+        match self.release {
+            Release::V3_110 => "nss",
+            Release::Firefox => "nss-3.112",
+        }
     }
 
     fn series_dir(&self) -> &'static str {
         "nss-patches"
+    }
+
+    fn series_delta(&self) -> Option<&'static str> {
+        match self.release {
+            Release::V3_110 => None,
+            Release::Firefox => Some("3.112"),
+        }
     }
 
     /// The tree holds `nss/`; the patches read `a/lib/ssl/...` as upstream's repository does.
@@ -273,10 +340,17 @@ impl Upstream for Nss {
         "nss"
     }
 
-    fn source(&self, _sh: &Shell) -> anyhow::Result<Source> {
+    fn source(&self, sh: &Shell) -> anyhow::Result<Source> {
+        if self.release == Release::Firefox {
+            return crate::firefox::nss_source(sh);
+        }
         Ok(match self.from {
             Origin::Debian => Source {
-                files: vec![SourceFile { pin: PIN, strip_components: STRIP_COMPONENTS }],
+                files: vec![SourceFile {
+                    pin: PIN,
+                    strip_components: STRIP_COMPONENTS,
+                    members: &[],
+                }],
                 provider: Box::new(DebianSource {
                     package: "nss",
                     version: "2:3.110-",
@@ -285,7 +359,11 @@ impl Upstream for Nss {
                 }),
             },
             Origin::Upstream => Source {
-                files: vec![SourceFile { pin: UPSTREAM_PIN, strip_components: STRIP_COMPONENTS }],
+                files: vec![SourceFile {
+                    pin: UPSTREAM_PIN,
+                    strip_components: STRIP_COMPONENTS,
+                    members: &[],
+                }],
                 provider: Box::new(Url { url: UPSTREAM_URL }),
             },
         })
@@ -393,13 +471,17 @@ impl Buildable for Nss {
         let _ = core;
         let include = built.dir.join("public/nss").display().to_string();
         let lib = built.dir.join("lib").display().to_string();
+        let firefox = self.release == Release::Firefox;
         let (name, flags): (&'static str, &[&str]) = match flavor {
+            Flavor::Debug if firefox => ("srp-peer-nss-3.112", &[]),
             Flavor::Debug => ("srp-peer-nss", &[]),
             // Links, but every SRP call fails: nothing uses it.
+            Flavor::NoCore if firefox => ("srp-peer-nss-3.112-nocore", &[]),
             Flavor::NoCore => ("srp-peer-nss-nocore", &[]),
+            Flavor::Release if firefox => ("srp-peer-nss-3.112-release", &["-O2"]),
             Flavor::Release => ("srp-peer-nss-release", &["-O2"]),
             Flavor::Sanitized => (
-                "srp-peer-nss-sanitized",
+                if firefox { "srp-peer-nss-3.112-sanitized" } else { "srp-peer-nss-sanitized" },
                 &[
                     "-fsanitize=address,undefined",
                     "-fno-sanitize-recover=undefined",

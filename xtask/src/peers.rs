@@ -2,7 +2,8 @@
 //! built, one cache for all of them, and `cargo xtask which <peer>`.
 //!
 //! - `srp-peer-nss`: tests/peers/srp-peer-nss.c against the patched NSS (`-sanitized`: the
-//!   ASan+UBSan build; `-release`: the optimised build, for benchmarks);
+//!   ASan+UBSan build; `-release`: the optimised build, for benchmarks); `srp-peer-nss-3.112`:
+//!   the same against NSS 3.112.5 from Firefox ESR (`cargo xtask nss build --firefox`);
 //! - `srp-peer-boringssl`: tests/peers/srp-peer-boringssl.c against the patched BoringSSL
 //!   and the core (`-sanitized`: the ASan+UBSan build);
 //! - `srp-peer-openssl`: the same BoringSSL peer source against the system's OpenSSL 3.0 libssl.
@@ -38,6 +39,7 @@ pub const PEERS: &[&str] = &[
     "srp-peer-nss",
     "srp-peer-nss-sanitized",
     "srp-peer-nss-release",
+    "srp-peer-nss-3.112",
     "srp-peer-boringssl",
     "srp-peer-boringssl-sanitized",
     "srp-peer-openssl",
@@ -50,6 +52,7 @@ pub fn by_name(sh: &Shell, name: &str) -> anyhow::Result<PathBuf> {
         "srp-peer-nss" => peer(sh, &Nss::default(), NssFlavor::Debug),
         "srp-peer-nss-sanitized" => peer(sh, &Nss::default(), NssFlavor::Sanitized),
         "srp-peer-nss-release" => peer(sh, &Nss::default(), NssFlavor::Release),
+        "srp-peer-nss-3.112" => peer(sh, &Nss::FIREFOX, NssFlavor::Debug),
         "srp-peer-boringssl" => peer(sh, &Boringssl::default(), BoringFlavor::Release),
         "srp-peer-boringssl-sanitized" => peer(sh, &Boringssl::default(), BoringFlavor::Sanitized),
         "srp-peer-openssl" => openssl(sh),

@@ -29,6 +29,7 @@ use std::time::Instant;
 use anyhow::ensure;
 use xshell::Shell;
 
+use crate::nss::{Flavor as NssFlavor, Nss};
 use cases::{Impl, cases};
 use judge::Row;
 use run::{INTEROP_PACKAGES, Peers, make_files, run_case};
@@ -51,6 +52,11 @@ pub struct Interop {
     /// docs/interop-sanitized.md).
     #[arg(long)]
     write: bool,
+    /// The NSS under test is NSS 3.112.5 from the pinned Firefox ESR tarball with the series
+    /// and its delta (`cargo xtask nss build --firefox`, peer `srp-peer-nss-3.112`), not 3.110.
+    /// The table is printed, not written.
+    #[arg(long, conflicts_with = "write")]
+    nss_firefox: bool,
 }
 
 /// The patched libraries under test.
@@ -76,8 +82,13 @@ impl Lib {
         }
     }
 
-    /// The library's test peer, built (with ASan and UBSan when `sanitize`) when missing.
-    fn peer(self, sh: &Shell, sanitize: bool) -> anyhow::Result<PathBuf> {
+    /// The library's test peer, built (with ASan and UBSan when `sanitize`; for NSS, against
+    /// the NSS of Firefox ESR when `nss_firefox`) when missing.
+    fn peer(self, sh: &Shell, sanitize: bool, nss_firefox: bool) -> anyhow::Result<PathBuf> {
+        if self == Lib::Nss && nss_firefox {
+            let flavor = if sanitize { NssFlavor::Sanitized } else { NssFlavor::Debug };
+            return crate::upstream::peer(sh, &Nss::FIREFOX, flavor);
+        }
         match (self, sanitize) {
             (Lib::Nss, false) => crate::peers::by_name(sh, "srp-peer-nss"),
             (Lib::Nss, true) => crate::peers::by_name(sh, "srp-peer-nss-sanitized"),
@@ -90,7 +101,13 @@ impl Lib {
 impl Interop {
     /// The run `cargo xtask test` makes: `count` handshakes per success case, both libraries.
     pub fn new(count: u32, sanitize: bool) -> Self {
-        Interop { count, libs: vec![Lib::Nss, Lib::Boringssl], sanitize, write: true }
+        Interop {
+            count,
+            libs: vec![Lib::Nss, Lib::Boringssl],
+            sanitize,
+            write: true,
+            nss_firefox: false,
+        }
     }
 
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
@@ -98,9 +115,11 @@ impl Interop {
         crate::deps::ensure_debian_packages(sh, INTEROP_PACKAGES)?;
         let has = |lib| self.libs.contains(&lib);
         let peers = Peers {
-            nss: has(Lib::Nss).then(|| Lib::Nss.peer(sh, self.sanitize)).transpose()?,
+            nss: has(Lib::Nss)
+                .then(|| Lib::Nss.peer(sh, self.sanitize, self.nss_firefox))
+                .transpose()?,
             boringssl: has(Lib::Boringssl)
-                .then(|| Lib::Boringssl.peer(sh, self.sanitize))
+                .then(|| Lib::Boringssl.peer(sh, self.sanitize, false))
                 .transpose()?,
             openssl: crate::peers::openssl(sh)?,
         };

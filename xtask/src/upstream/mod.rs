@@ -60,6 +60,9 @@ pub struct SourceFile {
     /// Leading path components dropped when unpacking (`tar --strip-components`; members
     /// with fewer components are left out).
     pub strip_components: u32,
+    /// The members to unpack, as tar names them (a folder brings what is under it, such as
+    /// `firefox-140.12.0/security/nss`); empty: all of them.
+    pub members: &'static [&'static str],
 }
 
 /// The pinned source of an upstream tree: its files, unpacked in order into one tree (an
@@ -80,6 +83,12 @@ pub trait Upstream {
     /// Where in the unpacked tree the patches apply (`nss` for NSS's tarball); `""`: the top.
     fn series_subdir(&self) -> &'static str {
         ""
+    }
+    /// A folder inside [`Self::series_dir`] with the series' delta for this upstream's version
+    /// (see `Series::with_delta`), when the series is refreshed for another version; `None`: the
+    /// series applies as it is.
+    fn series_delta(&self) -> Option<&'static str> {
+        None
     }
     /// The pinned source and its provider.
     fn source(&self, sh: &Shell) -> anyhow::Result<Source>;
@@ -163,8 +172,12 @@ fn base(upstream: &impl Upstream) -> anyhow::Result<PathBuf> {
 
 /// The series of `upstream`, from the project's folder.
 pub fn series(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<Series> {
-    Ok(Series::load(&sh.current_dir().join(upstream.series_dir()))?
-        .applied_in(upstream.series_subdir()))
+    let dir = sh.current_dir().join(upstream.series_dir());
+    let mut series = Series::load(&dir)?.applied_in(upstream.series_subdir());
+    if let Some(delta) = upstream.series_delta() {
+        series = series.with_delta(&dir.join(delta))?;
+    }
+    Ok(series)
 }
 
 /// Downloads every pinned file of `source` that is not in the cache yet; returns their paths.
@@ -248,12 +261,22 @@ pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
         .tempdir_in(crate::cache::dir()?)?;
     stage(sh, upstream, &source, &files, &series, scratch.path())?;
     upstream.check_tree(sh, scratch.path(), &series)?;
-    println!(
-        "{}: {} patches, all listed once, all in the house format, all apply with zero fuzz \
-         and zero offset",
-        upstream.series_dir(),
-        series.patches.len()
-    );
+    match &series.delta {
+        None => println!(
+            "{}: {} patches, all listed once, all in the house format, all apply with zero fuzz \
+             and zero offset",
+            upstream.series_dir(),
+            series.patches.len()
+        ),
+        Some(delta) => println!(
+            "{} with the delta {}: {} patches, {} of them from the delta, all listed once, all in \
+             the house format, all apply with zero fuzz (the delta's with zero offset)",
+            upstream.series_dir(),
+            delta.dir.display(),
+            series.patches.len(),
+            delta.patches.len()
+        ),
+    }
     Ok(())
 }
 
@@ -377,6 +400,9 @@ fn prepare(
     let mut stamp = String::new();
     for f in &source.files {
         stamp += &format!("file {} sha256 {}\n", f.pin.file, f.pin.sha256);
+        if !f.members.is_empty() {
+            stamp += &format!("members {}\n", f.members.join(" "));
+        }
     }
     stamp += &format!("series sha256 {}\n", crate::cache::sha256_bytes(sh, &series.contents()?)?);
     if work.tree.exists() && fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
@@ -420,7 +446,7 @@ fn stage(
 ) -> anyhow::Result<()> {
     for (file, path) in source.files.iter().zip(files) {
         crate::step(&format!("unpacking {} into {}", path.display(), staging.display()));
-        unpack(path, staging, file.strip_components)?;
+        unpack(path, staging, file)?;
     }
     upstream.after_unpack(sh, staging)?;
     crate::step(&format!(
@@ -431,11 +457,11 @@ fn stage(
     series.apply(sh, staging)
 }
 
-/// Unpacks the tarball `path` into `dest` (dropping `strip_components` leading path
-/// components), with progress: the share of the compressed file read so far. The compression
+/// Unpacks the tarball `path` into `dest` (only `file.members` when it names some, dropping
+/// `file.strip_components` leading path components), with progress: the share of the compressed file read so far. The compression
 /// is told by the file's first bytes (a `.crate` is a gzipped tarball); xz decompresses with
 /// two threads (`xz -T2`, the machine's limit), then tar only unpacks.
-fn unpack(path: &Path, dest: &Path, strip_components: u32) -> anyhow::Result<()> {
+fn unpack(path: &Path, dest: &Path, file: &SourceFile) -> anyhow::Result<()> {
     use std::io::{Read, Write};
     use std::process::{Command, Stdio};
 
@@ -474,7 +500,8 @@ fn unpack(path: &Path, dest: &Path, strip_components: u32) -> anyhow::Result<()>
         .arg("-x")
         .arg("-C")
         .arg(dest)
-        .arg(format!("--strip-components={strip_components}"))
+        .arg(format!("--strip-components={}", file.strip_components))
+        .args(file.members)
         .stdin(tar_input)
         .spawn()
         .context("starting tar")?;
@@ -698,8 +725,12 @@ mod tests {
         let pin = |file| Pin { name: "pkg", version: "1.0", file, size: 0, sha256: "" };
         let source = Source {
             files: vec![
-                SourceFile { pin: pin("pkg_1.0.orig.tar.gz"), strip_components: 1 },
-                SourceFile { pin: pin("pkg_1.0-1.debian.tar.xz"), strip_components: 0 },
+                SourceFile { pin: pin("pkg_1.0.orig.tar.gz"), strip_components: 1, members: &[] },
+                SourceFile {
+                    pin: pin("pkg_1.0-1.debian.tar.xz"),
+                    strip_components: 0,
+                    members: &[],
+                },
             ],
             provider: Box::new(Prefetched),
         };

@@ -1,5 +1,7 @@
 //! A quilt patch series and its checker: the `series` file, the DEP-3 and house-format lint of
-//! every patch, and applying the series with zero fuzz ("all apply").
+//! every patch, and applying the series with zero fuzz ("all apply"). A series may carry a
+//! [`Delta`] for a second version of its upstream: copies of the few patches whose context
+//! differs there, refreshed for it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,6 +16,19 @@ pub struct Series {
     /// Where in the unpacked tree the patches apply (`nss` for a tarball holding `nss/`, so the
     /// patches read `a/lib/ssl/...` as upstream's repository does); empty for the top.
     pub subdir: PathBuf,
+    /// The delta for the version this series is applied to, when it is not the version the
+    /// series is refreshed for.
+    pub delta: Option<Delta>,
+}
+
+/// A series' delta for a second upstream version (`nss-patches/3.112/` for the NSS that
+/// Firefox vendors): a folder with its own `series` file naming the patches it replaces, in the
+/// main series' order, each a copy of the main series' patch refreshed for that version. The
+/// other patches apply to that version as they are, with zero fuzz; only their line numbers may
+/// differ (an offset), which is what refreshing them would change.
+pub struct Delta {
+    pub dir: PathBuf,
+    pub patches: Vec<String>,
 }
 
 impl Series {
@@ -26,7 +41,31 @@ impl Series {
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
         let patches = parse(&text).with_context(|| format!("reading {}", path.display()))?;
-        Ok(Self { dir: dir.to_owned(), patches, subdir: PathBuf::new() })
+        Ok(Self { dir: dir.to_owned(), patches, subdir: PathBuf::new(), delta: None })
+    }
+
+    /// The same series with the delta in `dir` (its `series` names the patches it replaces):
+    /// what applies to the delta's upstream version.
+    pub fn with_delta(self, dir: &Path) -> anyhow::Result<Self> {
+        let path = dir.join("series");
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let patches = parse(&text).with_context(|| format!("reading {}", path.display()))?;
+        Ok(Self { delta: Some(Delta { dir: dir.to_owned(), patches }), ..self })
+    }
+
+    /// Where the patch `name` is read from: the delta's copy when it has one.
+    pub fn path(&self, name: &str) -> PathBuf {
+        match &self.delta {
+            Some(delta) if delta.patches.iter().any(|p| p == name) => delta.dir.join(name),
+            _ => self.dir.join(name),
+        }
+    }
+
+    /// Whether the patch `name` was refreshed for the tree it applies to (every patch without a
+    /// delta; with one, the delta's patches only).
+    fn refreshed_for_tree(&self, name: &str) -> bool {
+        self.delta.as_ref().is_none_or(|d| d.patches.iter().any(|p| p == name))
     }
 
     /// The same series, applied in `subdir` of the tree.
@@ -36,7 +75,9 @@ impl Series {
 
     /// The series checker, without applying: every entry exists and is listed once, every patch
     /// file in the directory is listed, and every patch is in the house format (DEP-3 header,
-    /// `a/` `b/` prefixes, no timestamps, no `index` lines).
+    /// `a/` `b/` prefixes, no timestamps, no `index` lines). With a delta, the same for the
+    /// delta's folder, whose patches must each replace one of the series. Subfolders with a
+    /// `series` file of their own (deltas) are the business of the series that uses them.
     pub fn check_files(&self) -> anyhow::Result<()> {
         let mut problems = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -44,25 +85,40 @@ impl Series {
             if !seen.insert(name.as_str()) {
                 problems.push(format!("{name}: listed twice in series"));
             }
-            let path = self.dir.join(name);
+            let path = self.path(name);
             match fs::read_to_string(&path) {
                 Ok(text) => {
                     problems.extend(lint_patch(&text).into_iter().map(|p| format!("{name}: {p}")))
                 }
-                Err(e) => {
-                    problems.push(format!("{name}: listed in series but cannot be read: {e}"))
-                }
+                Err(e) => problems.push(format!("{}: cannot be read: {e}", path.display())),
             }
         }
-        if self.dir.exists() {
-            for entry in walkdir::WalkDir::new(&self.dir).sort_by_file_name() {
-                let entry = entry?;
-                let rel = entry.path().strip_prefix(&self.dir)?.to_string_lossy().into_owned();
-                let is_patch = rel.ends_with(".patch") || rel.ends_with(".diff");
-                if entry.file_type().is_file() && is_patch && !seen.contains(rel.as_str()) {
-                    problems.push(format!("{rel}: not listed in series (unused)"));
+        problems.extend(unlisted(&self.dir, &seen)?);
+        if let Some(delta) = &self.delta {
+            let mut replaced = std::collections::HashSet::new();
+            for name in &delta.patches {
+                if !replaced.insert(name.as_str()) {
+                    problems
+                        .push(format!("{name}: listed twice in {}/series", delta.dir.display()));
+                }
+                if !seen.contains(name.as_str()) {
+                    problems.push(format!(
+                        "{name}: in {}/series but not in the series it is a delta of",
+                        delta.dir.display()
+                    ));
                 }
             }
+            let order: Vec<&String> =
+                self.patches.iter().filter(|p| replaced.contains(p.as_str())).collect();
+            if order.len() == delta.patches.len()
+                && order.iter().zip(&delta.patches).any(|(a, b)| *a != b)
+            {
+                problems.push(format!(
+                    "{}/series: not in the order of the series it is a delta of",
+                    delta.dir.display()
+                ));
+            }
+            problems.extend(unlisted(&delta.dir, &replaced)?);
         }
         if !problems.is_empty() {
             bail!("{}/series has problems:\n  {}", self.dir.display(), problems.join("\n  "));
@@ -73,9 +129,13 @@ impl Series {
     /// The bytes that decide the patched tree: the series and every patch, in order.
     pub fn contents(&self) -> anyhow::Result<Vec<u8>> {
         let mut all = fs::read(self.dir.join("series")).unwrap_or_default();
+        if let Some(delta) = &self.delta {
+            all.extend_from_slice(b"\n=== delta series\n");
+            all.extend(fs::read(delta.dir.join("series")).unwrap_or_default());
+        }
         for name in &self.patches {
             all.extend_from_slice(format!("\n=== {name}\n").as_bytes());
-            all.extend(fs::read(self.dir.join(name)).with_context(|| format!("reading {name}"))?);
+            all.extend(fs::read(self.path(name)).with_context(|| format!("reading {name}"))?);
         }
         Ok(all)
     }
@@ -86,8 +146,8 @@ impl Series {
     pub fn touched_files(&self) -> anyhow::Result<Vec<PathBuf>> {
         let mut files: Vec<PathBuf> = Vec::new();
         for name in &self.patches {
-            let text = fs::read_to_string(self.dir.join(name))
-                .with_context(|| format!("reading {name}"))?;
+            let text =
+                fs::read_to_string(self.path(name)).with_context(|| format!("reading {name}"))?;
             for file in new_paths(&text) {
                 if !files.contains(&file) {
                     files.push(file);
@@ -98,12 +158,19 @@ impl Series {
     }
 
     /// Applies every patch to `tree` in order, `-p1` with zero fuzz and zero offset; stops at
-    /// the first that does not apply exactly and shows patch's output.
+    /// the first that does not apply exactly and shows patch's output. With a delta, the
+    /// patches it does not replace (refreshed for the other version) may apply at an offset:
+    /// each such hunk is listed.
     pub fn apply(&self, sh: &Shell, tree: &Path) -> anyhow::Result<()> {
         let tree = tree.join(&self.subdir);
         for (i, name) in self.patches.iter().enumerate() {
-            eprintln!("applying [{}/{}] {name}", i + 1, self.patches.len());
-            let patch = self.dir.join(name);
+            let patch = self.path(name);
+            let from_delta = if self.delta.is_some() && self.refreshed_for_tree(name) {
+                " (from the delta)"
+            } else {
+                ""
+            };
+            eprintln!("applying [{}/{}] {name}{from_delta}", i + 1, self.patches.len());
             let output = cmd!(
                 sh,
                 "patch -p1 --fuzz=0 --forward --batch --no-backup-if-mismatch --reject-file=- --directory {tree} --input {patch}"
@@ -121,11 +188,38 @@ impl Series {
             // patch applies a hunk found a few lines away and says so: refresh the patch.
             let moved: Vec<&str> = stdout.lines().filter(|l| l.contains("(offset ")).collect();
             if !moved.is_empty() {
+                if !self.refreshed_for_tree(name) {
+                    eprintln!("  at an offset (zero fuzz): {} of its hunks", moved.len());
+                    continue;
+                }
                 bail!("{name} applies only at an offset (refresh it):\n{}", moved.join("\n"));
             }
         }
         Ok(())
     }
+}
+
+/// The patch files under `dir` (not under a subfolder with a `series` file of its own) that
+/// `listed` lacks, as problems.
+fn unlisted(dir: &Path, listed: &std::collections::HashSet<&str>) -> anyhow::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    if !dir.exists() {
+        return Ok(problems);
+    }
+    let mut walk = walkdir::WalkDir::new(dir).sort_by_file_name().into_iter();
+    while let Some(entry) = walk.next() {
+        let entry = entry?;
+        if entry.depth() > 0 && entry.file_type().is_dir() && entry.path().join("series").exists() {
+            walk.skip_current_dir();
+            continue;
+        }
+        let rel = entry.path().strip_prefix(dir)?.to_string_lossy().into_owned();
+        let is_patch = rel.ends_with(".patch") || rel.ends_with(".diff");
+        if entry.file_type().is_file() && is_patch && !listed.contains(rel.as_str()) {
+            problems.push(format!("{}: not listed in series (unused)", entry.path().display()));
+        }
+    }
+    Ok(problems)
 }
 
 /// The patch names of a quilt `series` file: one per line, `#` comments and blank lines
@@ -253,6 +347,58 @@ mod tests {
         fs::write(tree.join("lib/ssl/ssl.gyp"), "added\nold\n").unwrap();
         let error = series.apply(&sh, &tree).unwrap_err().to_string();
         assert!(error.contains("offset 1 line"), "{error}");
+    }
+
+    /// A delta replaces the patches its `series` names; the others may apply at an offset to
+    /// the delta's version, the delta's own may not; the main series' checker leaves the
+    /// delta's folder to the series that uses it.
+    #[test]
+    fn a_delta_replaces_its_patches_and_allows_offsets_only_for_the_others() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sh = Shell::new().unwrap();
+        let (dir, tree) = (tmp.path().join("patches"), tmp.path().join("tree"));
+        let delta = dir.join("2.0");
+        fs::create_dir_all(tree.join("lib/ssl")).unwrap();
+        fs::create_dir_all(&delta).unwrap();
+        let other = GOOD.replace("ssl.gyp", "other.c");
+        fs::write(dir.join("series"), "one.patch\ntwo.patch\n").unwrap();
+        fs::write(dir.join("one.patch"), GOOD).unwrap();
+        fs::write(dir.join("two.patch"), &other).unwrap();
+        fs::write(delta.join("series"), "# refreshed for 2.0\none.patch\n").unwrap();
+        fs::write(
+            delta.join("one.patch"),
+            GOOD.replace("@@ -1,1 +1,1 @@\n", "@@ -1,2 +1,2 @@\n ctx\n"),
+        )
+        .unwrap();
+        let main = Series::load(&dir).unwrap();
+        main.check_files().unwrap();
+        let series = Series::load(&dir).unwrap().with_delta(&delta).unwrap();
+        series.check_files().unwrap();
+        assert_eq!(series.path("one.patch"), delta.join("one.patch"));
+        assert_eq!(series.path("two.patch"), dir.join("two.patch"));
+        // Version 2.0: one.patch's context changed, two.patch's file moved down a line.
+        fs::write(tree.join("lib/ssl/ssl.gyp"), "ctx\nold\n").unwrap();
+        fs::write(tree.join("lib/ssl/other.c"), "added\nold\n").unwrap();
+        series.apply(&sh, &tree).unwrap();
+        assert_eq!(fs::read_to_string(tree.join("lib/ssl/ssl.gyp")).unwrap(), "ctx\nnew\n");
+        assert_eq!(fs::read_to_string(tree.join("lib/ssl/other.c")).unwrap(), "added\nnew\n");
+        // The delta's own patch at an offset is refused.
+        fs::write(tree.join("lib/ssl/ssl.gyp"), "added\nctx\nold\n").unwrap();
+        fs::write(tree.join("lib/ssl/other.c"), "old\n").unwrap();
+        let error = series.apply(&sh, &tree).unwrap_err().to_string();
+        assert!(error.contains("one.patch applies only at an offset"), "{error}");
+        // A delta patch that replaces nothing, or is unlisted, is a problem.
+        fs::write(delta.join("series"), "three.patch\n").unwrap();
+        fs::write(delta.join("three.patch"), GOOD).unwrap();
+        let error = Series::load(&dir)
+            .unwrap()
+            .with_delta(&delta)
+            .unwrap()
+            .check_files()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("three.patch: in"), "{error}");
+        assert!(error.contains("one.patch: not listed in series (unused)"), "{error}");
     }
 
     #[test]
