@@ -744,6 +744,29 @@ mod tests {
         assert_eq!(fs::read_to_string(tree.join("after-unpack")).unwrap(), "ran");
     }
 
+    /// `members` unpacks one folder of a tarball (Firefox's `security/nss`), `strip_components`
+    /// dropping the folders above it.
+    #[test]
+    fn members_unpack_only_the_named_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let sh = Shell::new().unwrap();
+        for path in ["src/app-1.0/security/nss/lib/ssl/ssl.h", "src/app-1.0/browser/app.js"] {
+            fs::create_dir_all(dir.join(path).parent().unwrap()).unwrap();
+            fs::write(dir.join(path), path).unwrap();
+        }
+        let (tarball, src) = (dir.join("app-1.0.tar.xz"), dir.join("src"));
+        cmd!(sh, "tar -cJf {tarball} -C {src} app-1.0").run().unwrap();
+        let pin = Pin { name: "app", version: "1.0", file: "app-1.0.tar.xz", size: 0, sha256: "" };
+        let file = SourceFile { pin, strip_components: 2, members: &["app-1.0/security/nss"] };
+        let tree = dir.join("tree");
+        fs::create_dir_all(&tree).unwrap();
+        unpack(&tarball, &tree, &file).unwrap();
+        assert!(tree.join("nss/lib/ssl/ssl.h").is_file());
+        assert!(!tree.join("browser").exists() && !tree.join("app.js").exists());
+        assert_eq!(fs::read_dir(&tree).unwrap().count(), 1, "only nss/");
+    }
+
     #[test]
     fn sync_tree_rewrites_only_what_changed_and_keeps_outputs() {
         let tmp = tempfile::tempdir().unwrap();
