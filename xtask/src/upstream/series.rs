@@ -119,6 +119,16 @@ impl Series {
                 ));
             }
             problems.extend(unlisted(&delta.dir, &replaced)?);
+            for name in delta.patches.iter().filter(|n| seen.contains(n.as_str())) {
+                let (Ok(main), Ok(copy)) = (
+                    fs::read_to_string(self.dir.join(name)),
+                    fs::read_to_string(delta.dir.join(name)),
+                ) else {
+                    continue;
+                };
+                problems
+                    .extend(delta_drift(&main, &copy).into_iter().map(|p| format!("{name}: {p}")));
+            }
         }
         if !problems.is_empty() {
             bail!("{}/series has problems:\n  {}", self.dir.display(), problems.join("\n  "));
@@ -220,6 +230,72 @@ fn unlisted(dir: &Path, listed: &std::collections::HashSet<&str>) -> anyhow::Res
         }
     }
     Ok(problems)
+}
+
+/// How a delta's copy of a patch (`copy`) differs from the series' patch (`main`) beyond what
+/// the other upstream version explains, as problems (empty when it is only that). The copy
+/// must have the same lines in the same order and of the same kinds (header, file names,
+/// `@@`, context, removed, added); it may differ in the `@@` lines' numbers and function names,
+/// in context lines, in removed lines (upstream's text), and in added lines only within a hunk
+/// whose removed lines differ too (a line upstream changed, changed the same way). So a change
+/// to a patch of the series that its copy lacks is found.
+pub fn delta_drift(main: &str, copy: &str) -> Vec<String> {
+    let (main, copy): (Vec<&str>, Vec<&str>) = (main.lines().collect(), copy.lines().collect());
+    if main.len() != copy.len() {
+        return vec![format!(
+            "the delta's copy has {} lines, the series' patch {}: refresh the copy from it",
+            copy.len(),
+            main.len()
+        )];
+    }
+    let diff_start = main.iter().position(|l| l.starts_with("--- ")).unwrap_or(main.len());
+    let mut problems = Vec::new();
+    let mut removed_differs = false;
+    let mut added_differs = Vec::new();
+    // At a hunk's end: its added lines may differ only if its removed lines do.
+    let end_hunk =
+        |problems: &mut Vec<String>, removed_differs: &mut bool, added: &mut Vec<usize>| {
+            if !*removed_differs {
+                problems.extend(added.iter().map(|n| {
+                    format!(
+                        "line {n}: an added line differs from the series' patch where upstream's \
+                     does not"
+                    )
+                }));
+            }
+            *removed_differs = false;
+            added.clear();
+        };
+    for (i, (a, b)) in main.iter().zip(&copy).enumerate() {
+        let n = i + 1;
+        let kind = |l: &str| l.chars().next().unwrap_or(' ');
+        if i < diff_start || a.starts_with("--- ") || a.starts_with("+++ ") {
+            if a != b {
+                problems.push(format!(
+                    "line {n}: differs from the series' patch (header or file name)"
+                ));
+            }
+            continue;
+        }
+        if a.starts_with("@@") {
+            end_hunk(&mut problems, &mut removed_differs, &mut added_differs);
+            if !b.starts_with("@@") {
+                problems.push(format!("line {n}: not a hunk header as in the series' patch"));
+            }
+            continue;
+        }
+        if kind(a) != kind(b) {
+            problems.push(format!("line {n}: not the same kind of line as in the series' patch"));
+        } else if a != b {
+            match kind(a) {
+                '-' => removed_differs = true,
+                '+' => added_differs.push(n),
+                _ => {}
+            }
+        }
+    }
+    end_hunk(&mut problems, &mut removed_differs, &mut added_differs);
+    problems
 }
 
 /// The patch names of a quilt `series` file: one per line, `#` comments and blank lines
@@ -399,6 +475,28 @@ mod tests {
             .to_string();
         assert!(error.contains("three.patch: in"), "{error}");
         assert!(error.contains("one.patch: not listed in series (unused)"), "{error}");
+    }
+
+    /// A delta's copy may differ from the patch where upstream differs (line numbers, context,
+    /// a changed line changed the same way), not in what the patch adds.
+    #[test]
+    fn delta_drift_finds_changes_the_copy_lacks() {
+        let main = GOOD.replace("@@ -1,1 +1,1 @@\n", "@@ -1,2 +1,2 @@ f()\n ctx\n");
+        assert_eq!(delta_drift(&main, &main), Vec::<String>::new());
+        let upstream = main.replace("@@ -1,2 +1,2 @@ f()", "@@ -9,2 +9,2 @@ g()");
+        let upstream = upstream.replace(" ctx\n", " other ctx\n");
+        assert_eq!(delta_drift(&main, &upstream), Vec::<String>::new(), "numbers, context");
+        let changed = upstream.replace("-old\n+new\n", "-old -q\n+new -q\n");
+        assert_eq!(delta_drift(&main, &changed), Vec::<String>::new(), "a line upstream changed");
+        let drifted = main.replace("+new\n", "+newer\n");
+        assert_eq!(
+            delta_drift(&main, &drifted),
+            ["line 11: an added line differs from the series' patch where upstream's does not"]
+        );
+        let longer = main.replace("+new\n", "+new\n+more\n");
+        assert!(delta_drift(&main, &longer)[0].contains("has 12 lines"));
+        let header = main.replace("Last-Update: 2026-12-02", "Last-Update: 2026-12-03");
+        assert!(delta_drift(&main, &header)[0].contains("line 4: differs"));
     }
 
     #[test]
