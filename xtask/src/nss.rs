@@ -166,8 +166,8 @@ struct TestArgs {
 
 #[derive(clap::Args)]
 struct FromArg {
-    /// Where the tarball comes from.
-    #[arg(long, value_enum, default_value = "debian")]
+    /// Where the tarball comes from (NSS 3.110; --firefox takes Firefox's).
+    #[arg(long, value_enum, default_value = "debian", conflicts_with = "firefox")]
     from: Origin,
     #[command(flatten)]
     release: FirefoxArg,
@@ -175,8 +175,9 @@ struct FromArg {
 
 #[derive(clap::Args)]
 struct Build {
-    /// Where the tarball comes from when it is not cached yet.
-    #[arg(long, value_enum, default_value = "debian")]
+    /// Where the tarball comes from when it is not cached yet (NSS 3.110; --firefox takes
+    /// Firefox's).
+    #[arg(long, value_enum, default_value = "debian", conflicts_with = "firefox")]
     from: Origin,
     #[command(flatten)]
     release: FirefoxArg,
