@@ -437,15 +437,12 @@ mod tests {
         fs::create_dir_all(tree.join("lib/ssl")).unwrap();
         fs::create_dir_all(&delta).unwrap();
         let other = GOOD.replace("ssl.gyp", "other.c");
+        let one = GOOD.replace("@@ -1,1 +1,1 @@\n", "@@ -1,2 +1,2 @@\n ctx\n");
         fs::write(dir.join("series"), "one.patch\ntwo.patch\n").unwrap();
-        fs::write(dir.join("one.patch"), GOOD).unwrap();
+        fs::write(dir.join("one.patch"), &one).unwrap();
         fs::write(dir.join("two.patch"), &other).unwrap();
         fs::write(delta.join("series"), "# refreshed for 2.0\none.patch\n").unwrap();
-        fs::write(
-            delta.join("one.patch"),
-            GOOD.replace("@@ -1,1 +1,1 @@\n", "@@ -1,2 +1,2 @@\n ctx\n"),
-        )
-        .unwrap();
+        fs::write(delta.join("one.patch"), one.replace(" ctx\n", " ctx 2.0\n")).unwrap();
         let main = Series::load(&dir).unwrap();
         main.check_files().unwrap();
         let series = Series::load(&dir).unwrap().with_delta(&delta).unwrap();
@@ -453,13 +450,13 @@ mod tests {
         assert_eq!(series.path("one.patch"), delta.join("one.patch"));
         assert_eq!(series.path("two.patch"), dir.join("two.patch"));
         // Version 2.0: one.patch's context changed, two.patch's file moved down a line.
-        fs::write(tree.join("lib/ssl/ssl.gyp"), "ctx\nold\n").unwrap();
+        fs::write(tree.join("lib/ssl/ssl.gyp"), "ctx 2.0\nold\n").unwrap();
         fs::write(tree.join("lib/ssl/other.c"), "added\nold\n").unwrap();
         series.apply(&sh, &tree).unwrap();
-        assert_eq!(fs::read_to_string(tree.join("lib/ssl/ssl.gyp")).unwrap(), "ctx\nnew\n");
+        assert_eq!(fs::read_to_string(tree.join("lib/ssl/ssl.gyp")).unwrap(), "ctx 2.0\nnew\n");
         assert_eq!(fs::read_to_string(tree.join("lib/ssl/other.c")).unwrap(), "added\nnew\n");
         // The delta's own patch at an offset is refused.
-        fs::write(tree.join("lib/ssl/ssl.gyp"), "added\nctx\nold\n").unwrap();
+        fs::write(tree.join("lib/ssl/ssl.gyp"), "added\nctx 2.0\nold\n").unwrap();
         fs::write(tree.join("lib/ssl/other.c"), "old\n").unwrap();
         let error = series.apply(&sh, &tree).unwrap_err().to_string();
         assert!(error.contains("one.patch applies only at an offset"), "{error}");
