@@ -136,7 +136,8 @@ pub struct Command {
 enum NssCommand {
     /// Download the pinned NSS tarball into the cache's downloads/ and verify it.
     Fetch(FromArg),
-    /// Check nss-patches/series: entries exist, none unused or twice, house format, all apply.
+    /// Check nss-patches/series (with --firefox: and its delta 3.112/): entries exist, none
+    /// unused or twice, house format, all apply.
     Check(FirefoxArg),
     /// Fetch, patch and build NSS with the srp-ffi core linked into libssl3.
     Build(Build),

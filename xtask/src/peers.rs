@@ -131,7 +131,7 @@ fn expand(arg: &str, root: &Path, out: &Path) -> String {
 #[derive(clap::Args)]
 pub struct Which {
     /// `srp-peer-nss`, `srp-peer-boringssl`, `srp-peer-openssl` (and the `-sanitized` and
-    /// `-release` builds of the first two).
+    /// `-release` builds of the first two), `srp-peer-nss-3.112` (on NSS 3.112.5 from Firefox).
     program: String,
 }
 
