@@ -4,20 +4,41 @@
 "use strict";
 
 const SRP = (() => {
-  // Private, loopback and link-local IPv4 (RFC 1918, RFC 1122, RFC 3927), one octet a group.
-  const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
-  const IPV4_LOCAL =
-    `(?:10(?:\\.${OCTET}){3}|127(?:\\.${OCTET}){3}|192\\.168(?:\\.${OCTET}){2}` +
-    `|169\\.254(?:\\.${OCTET}){2}|172\\.(?:1[6-9]|2\\d|3[01])(?:\\.${OCTET}){2})`;
-  // Names only a local network resolves: mDNS (.local), RFC 8375 (.home.arpa), localhost.
-  const NAME_LOCAL = "(?:(?:[a-z0-9-]+\\.)+(?:local|home\\.arpa)|localhost)";
-  const HOST_LOCAL = `(?:${IPV4_LOCAL}|${NAME_LOCAL})`;
+  // Private, loopback and link-local IPv4 (RFC 1918, RFC 1122, RFC 3927) and names only a
+  // local network resolves (mDNS .local, RFC 8375 .home.arpa, localhost), one pattern each:
+  // Chromium refuses a regexFilter over 2 KB compiled, which all of them in one would be. The
+  // browser has parsed the URL already, so an octet is 1 to 3 valid digits.
+  const LOCAL = [
+    "10(?:\\.\\d{1,3}){3}",
+    "127(?:\\.\\d{1,3}){3}",
+    "192\\.168(?:\\.\\d{1,3}){2}",
+    "169\\.254(?:\\.\\d{1,3}){2}",
+    "172\\.(?:1[6-9]|2\\d|3[01])(?:\\.\\d{1,3}){2}",
+    "(?:[a-z0-9-]+\\.)+local",
+    "(?:[a-z0-9-]+\\.)+home\\.arpa",
+    "localhost",
+  ];
+  const IPV4_LOCAL = LOCAL.slice(0, 5).join("|");
+  const HOST_LOCAL = LOCAL.join("|");
 
-  const ALL_TYPES = ["main_frame", "sub_frame", "stylesheet", "script", "image", "font",
-    "object", "xmlhttprequest", "ping", "csp_report", "media", "websocket", "other"];
+  const ALL_TYPES = [
+    "main_frame",
+    "sub_frame",
+    "stylesheet",
+    "script",
+    "image",
+    "font",
+    "object",
+    "xmlhttprequest",
+    "ping",
+    "csp_report",
+    "media",
+    "websocket",
+    "other",
+  ];
 
   function ipv4Local(host) {
-    return new RegExp(`^${IPV4_LOCAL}$`).test(host);
+    return new RegExp(`^(?:${IPV4_LOCAL})$`).test(host);
   }
 
   // Loopback (::1), link-local (fe80::/10), unique-local (fc00::/7); host without brackets.
@@ -32,7 +53,7 @@ const SRP = (() => {
   function isLocalHost(hostname) {
     const h = hostname.toLowerCase().replace(/\.$/, "");
     if (h.startsWith("[")) return ipv6Local(h.slice(1, -1));
-    return new RegExp(`^${HOST_LOCAL}$`).test(h);
+    return new RegExp(`^(?:${HOST_LOCAL})$`).test(h);
   }
 
   // What `details.ip` of webRequest says about the peer: a local address (the discovery
@@ -81,13 +102,12 @@ const SRP = (() => {
     return null;
   }
 
-  // declarativeNetRequest rules (ids 1-9): the token on every request to the bridge, and
-  // https:// to a local IPv4 address or name through the bridge. IPv6 literals need ':' made
-  // '-', which a regexSubstitution cannot do: background.js sends those itself.
+  // declarativeNetRequest rules (ids 1-99): the token on every request to the bridge, and
+  // https:// to a local IPv4 address or name through the bridge, with its port or 443. IPv6
+  // literals need ':' made '-', which a regexSubstitution cannot do: background.js sends
+  // those itself.
   function staticRules(bridgePort, token) {
-    const bridge = `http://\\1.\\2.localhost:${bridgePort}\\3`;
-    const frames = ["main_frame", "sub_frame"];
-    return [
+    const rules = [
       {
         id: 1,
         priority: 1,
@@ -101,25 +121,28 @@ const SRP = (() => {
           resourceTypes: ALL_TYPES,
         },
       },
-      {
-        id: 2,
-        priority: 1,
-        action: { type: "redirect", redirect: { regexSubstitution: bridge } },
-        condition: {
-          regexFilter: `^https://(${HOST_LOCAL}):(\\d{1,5})(/.*)$`,
-          resourceTypes: frames,
-        },
-      },
-      {
-        id: 3,
-        priority: 1,
-        action: {
-          type: "redirect",
-          redirect: { regexSubstitution: `http://\\1.443.localhost:${bridgePort}\\2` },
-        },
-        condition: { regexFilter: `^https://(${HOST_LOCAL})(/.*)$`, resourceTypes: frames },
-      },
     ];
+    for (const host of LOCAL) {
+      // (the port in the URL, the port in the name, the path's group)
+      for (const [port, to, path] of [
+        [":(\\d{1,5})", "\\2", "\\3"],
+        ["", "443", "\\2"],
+      ]) {
+        rules.push({
+          id: rules.length + 1,
+          priority: 1,
+          action: {
+            type: "redirect",
+            redirect: { regexSubstitution: `http://\\1.${to}.localhost:${bridgePort}${path}` },
+          },
+          condition: {
+            regexFilter: `^https://(${host})${port}(/.*)$`,
+            resourceTypes: ["main_frame", "sub_frame"],
+          },
+        });
+      }
+    }
+    return rules;
   }
 
   return {

@@ -55,7 +55,11 @@ function connect() {
       bridge = reply.bridge;
       bridgeError = null;
       for (const d of reply.devices) devices.set(d.device, d);
-      await setRules();
+      try {
+        await setRules();
+      } catch (e) {
+        bridgeError = `routing rules refused: ${e.message || e}`;
+      }
       // Firefox suspends an idle event page, which would close the port and end the bridge
       // with its logins; a message every 20 s keeps it awake (Chromium keeps a service worker
       // with an open native port alive by itself).
@@ -208,7 +212,8 @@ api.webRequest.onBeforeRequest.addListener(
   async (details) => {
     const u = new URL(details.url);
     if (details.tabId < 0 || !u.hostname.startsWith("[") || !SRP.isLocalHost(u.hostname)) return;
-    if (await connect()) api.tabs.update(details.tabId, { url: SRP.bridgeUrl(details.url, bridgePort()) });
+    if (await connect())
+      api.tabs.update(details.tabId, { url: SRP.bridgeUrl(details.url, bridgePort()) });
   },
   { urls: ["https://*/*"], types: ["main_frame"] },
 );

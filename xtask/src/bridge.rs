@@ -180,11 +180,13 @@ fn browser_test(sh: &Shell, browsers: &str) -> anyhow::Result<()> {
     packages.extend(BROWSER_TEST_PACKAGES);
     crate::deps::ensure_debian_packages(sh, &packages)?;
     let extension = sh.current_dir().join(EXTENSION);
+    let package_json = extension.join("tests/package.json");
+    check_format(sh, &extension, &package_json)?;
     crate::step("node --test srp-bridge/extension/tests/addresses.test.js");
     let unit = extension.join("tests/addresses.test.js");
     cmd!(sh, "node --test {unit}").run()?;
     let python = crate::firefox::marionette_python(sh)?;
-    let node_modules = playwright(sh, &extension.join("tests/package.json"))?;
+    let node_modules = playwright(sh, &package_json)?;
     let program = build(sh, false)?;
     let lighttpd = crate::lighttpd::binary(sh)?;
     let verifier = crate::lighttpd::srp_verifier(sh)?;
@@ -209,15 +211,47 @@ fn browser_test(sh: &Shell, browsers: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The `node_modules` holding the playwright-core that `package.json` pins: installed once
-/// into the cache's `tools/` (never into the clone).
-fn playwright(sh: &Shell, package_json: &Path) -> anyhow::Result<PathBuf> {
+/// The version of `package` that `package.json` pins (in `dependencies` or `devDependencies`).
+fn pinned(package_json: &Path, package: &str) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(package_json)
         .with_context(|| format!("reading {}", package_json.display()))?;
     let manifest: serde_json::Value = serde_json::from_str(&text)?;
-    let Some(version) = manifest["dependencies"]["playwright-core"].as_str() else {
-        bail!("{} pins no playwright-core", package_json.display());
-    };
+    ["dependencies", "devDependencies"]
+        .iter()
+        .find_map(|k| manifest[k][package].as_str())
+        .map(str::to_owned)
+        .with_context(|| format!("{} pins no {package}", package_json.display()))
+}
+
+/// prettier (pinned in `package.json`, with the extension's `.prettierrc.json`) over the
+/// extension's JavaScript, HTML, CSS and JSON: zero diffs.
+fn check_format(sh: &Shell, extension: &Path, package_json: &Path) -> anyhow::Result<()> {
+    let version = pinned(package_json, "prettier")?;
+    let prettier = crate::firefox::install_prettier(sh, &version)?;
+    crate::step(&format!("prettier {version} --check srp-bridge/extension"));
+    let _dir = sh.push_dir(extension);
+    let files = [
+        "*.js",
+        "*.html",
+        "*.css",
+        "*.json",
+        "_locales/en/*.json",
+        "tests/*.js",
+        "tests/*.mjs",
+        "tests/*.json",
+    ];
+    if cmd!(sh, "{prettier} --check {files...}").run().is_err() {
+        bail!(
+            "prettier {version} would reformat the files above: run it with --write in {EXTENSION}"
+        );
+    }
+    Ok(())
+}
+
+/// The `node_modules` holding the playwright-core that `package.json` pins: installed once
+/// into the cache's `tools/` (never into the clone).
+fn playwright(sh: &Shell, package_json: &Path) -> anyhow::Result<PathBuf> {
+    let version = pinned(package_json, "playwright-core")?;
     let tools = crate::cache::dir()?.join("tools");
     let dir = tools.join(format!("playwright-core-{version}"));
     if !dir.exists() {
@@ -227,8 +261,10 @@ fn playwright(sh: &Shell, package_json: &Path) -> anyhow::Result<PathBuf> {
         let _lock = crate::cache::lock(&tools.join(format!("playwright-core-{version}.lock")))?;
         crate::cache::keyed(&dir, |tmp| {
             crate::step(&format!("installing playwright-core {version} from npm"));
-            std::fs::copy(package_json, tmp.join("package.json"))?;
-            cmd!(sh, "npm install --prefix {tmp} --no-audit --no-fund").quiet().run()?;
+            let spec = format!("playwright-core@{version}");
+            cmd!(sh, "npm install --prefix {tmp} --no-audit --no-fund --save-exact {spec}")
+                .quiet()
+                .run()?;
             Ok(())
         })?;
     }

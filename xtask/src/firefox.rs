@@ -291,7 +291,7 @@ fn prettier_version(package_json: &Path) -> anyhow::Result<String> {
 
 /// prettier `version` from npm, in the cache's `tools/prettier-<version>/` (installed once,
 /// with npm's own integrity check); returns the program.
-fn install_prettier(sh: &Shell, version: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn install_prettier(sh: &Shell, version: &str) -> anyhow::Result<PathBuf> {
     let tools = crate::cache::dir()?.join("tools");
     let dir = tools.join(format!("prettier-{version}"));
     let program = dir.join("node_modules/.bin/prettier");

@@ -57,11 +57,12 @@ def bridge_url(device, path="/"):
     return f"http://{host}.{port}.localhost:{BRIDGE_PORT}{path}"
 
 
-def screenshot(display, path, crop=None):
+def screenshot(display, path, crop=None, scale=None):
     raw = path + ".full.png" if crop else path
     subprocess.run(["import", "-display", display, "-window", "root", raw], check=True)
     if crop:
-        subprocess.run(["convert", raw, "-crop", crop, "+repage", path], check=True)
+        resize = ["-filter", "point", "-resize", scale] if scale else []
+        subprocess.run(["convert", raw, "-crop", crop, "+repage"] + resize + [path], check=True)
         os.unlink(raw)
     log(f"screenshot {path}")
 
@@ -206,7 +207,12 @@ def toolbar_popup(b, display, path):
     """Clicks the extension's toolbar button: the real popup, for a screenshot; returns the
     ids of the open panels (it shows in one), then closes it."""
     with b.m.using_context(b.m.CONTEXT_CHROME):
-        b.m.execute_script("document.getElementById(arguments[0]).click()", script_args=[WIDGET])
+        # A real click (mouse down and up at the button's centre), as Firefox's own tests do.
+        b.m.execute_script(
+            "const r = document.getElementById(arguments[0]).getBoundingClientRect();"
+            "const x = r.left + r.width / 2, y = r.top + r.height / 2;"
+            "window.windowUtils.sendMouseEvent('mousedown', x, y, 0, 1, 0);"
+            "window.windowUtils.sendMouseEvent('mouseup', x, y, 0, 1, 0);", script_args=[WIDGET])
         time.sleep(2)
         screenshot(display, path, "1280x520+0+0")
         return b.m.execute_script(
@@ -251,6 +257,7 @@ def firefox_tests(args, display, demo, gnutls):
               ok, (b.url(), (b.body_data() or {}).get("text", "")[:200]))
         time.sleep(1)
         screenshot(display, os.path.join(out, "firefox-badge.png"), "1280x400+0+0")
+        screenshot(display, os.path.join(out, "firefox-badge-zoom.png"), "240x50+1040+40", "300%")
         b.goto(bridge_url(d, "/whoami"))
         text = (b.body_data() or {}).get("text", "")
         check(f"{prefix} GET /whoami over the bridge: srp-user: {demo.user}",
