@@ -8,8 +8,10 @@ if (typeof SRP === "undefined") importScripts("addresses.js");
 
 const api = globalThis.browser ?? globalThis.chrome;
 const HOST = "tls_srp.bridge";
-// Discovered hosts (TLS-SRP: port=N) get redirect rules from this id on.
+// Discovered hosts (TLS-SRP: port=N) get redirect rules from this id on, devices the user
+// opens directly (no TLS-SRP there) allow rules from the other.
 const DISCOVERED_RULES = 100;
+const DIRECT_RULES = 1000;
 
 let port = null;
 let bridge = null; // {listen, token, version} from the bridge's status
@@ -20,6 +22,7 @@ let keepAlive = null;
 const pending = new Map(); // id -> resolve
 const devices = new Map(); // "host:port" -> the bridge's last device status
 const discovered = new Map(); // "http host:port" -> TLS-SRP port
+const direct = new Set(); // "host:port" opened without the bridge, for the browser session
 
 function bridgePort() {
   return bridge ? +bridge.listen.slice(bridge.listen.lastIndexOf(":") + 1) : null;
@@ -97,6 +100,8 @@ async function setRules() {
   const rules = SRP.staticRules(bridgePort(), bridge.token);
   let id = DISCOVERED_RULES;
   for (const [from, to] of discovered) rules.push(discoveredRule(id++, from, to));
+  id = DIRECT_RULES;
+  for (const device of direct) rules.push(directRule(id++, device));
   const old = await api.declarativeNetRequest.getSessionRules();
   await api.declarativeNetRequest.updateSessionRules({
     removeRuleIds: old.map((r) => r.id),
@@ -121,6 +126,30 @@ function discoveredRule(id, from, tlsPort) {
     },
     condition: { regexFilter: `^http://${esc}${portPart}(/.*)$`, resourceTypes: ["main_frame"] },
   };
+}
+
+// https://HOST[:P]/ of a device the user chose to open without the bridge: an allow rule
+// above the redirects.
+function directRule(id, device) {
+  const i = device.lastIndexOf(":");
+  const host = device.slice(0, i).replace(/[.[\]]/g, "\\$&");
+  const p = device.slice(i + 1);
+  return {
+    id,
+    priority: 2,
+    action: { type: "allow" },
+    condition: {
+      regexFilter: `^https://${host}${p === "443" ? "" : ":" + p}/`,
+      resourceTypes: ["main_frame", "sub_frame"],
+    },
+  };
+}
+
+// The device's own https:// URL for a bridge URL.
+function directUrl(device, bridgeUrl) {
+  const u = new URL(bridgeUrl);
+  const origin = device.endsWith(":443") ? device.slice(0, -4) : device;
+  return `https://${origin}${u.pathname}${u.search}${u.hash}`;
 }
 
 // The device a tab shows through the bridge, or null.
@@ -175,10 +204,12 @@ function loginPage(device, url) {
   return api.runtime.getURL("login.html") + "?" + q;
 }
 
-// The bridge answers 401 to a page of a device without a login: show the login page there.
-api.webRequest.onHeadersReceived.addListener(
-  (details) => {
-    if (details.statusCode !== 401 || details.tabId < 0) return;
+// The bridge answers 401 to a page of a device without a login: once that answer is in,
+// the tab shows the login page instead (earlier, while the 401 page is still loading, a
+// Firefox under load may keep the 401 page).
+api.webRequest.onCompleted.addListener(
+  async (details) => {
+    if (details.statusCode !== 401 || details.tabId < 0 || !(await connect())) return;
     const device = deviceOfUrl(details.url);
     if (device) api.tabs.update(details.tabId, { url: loginPage(device, details.url) });
   },
@@ -261,6 +292,13 @@ async function handle(message) {
       await api.tabs.reload(tab.id);
     }
     return reply;
+  }
+  if (message.type === "open-directly") {
+    // The device does not speak TLS-SRP: the user opens it with its certificate, as without
+    // the extension, until the browser restarts.
+    direct.add(message.device);
+    await setRules();
+    return { url: directUrl(message.device, message.url) };
   }
   if (message.type === "open-popup") {
     // For tests: the real toolbar popup, where the browser allows opening it from here.

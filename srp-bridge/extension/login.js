@@ -12,7 +12,14 @@ function show(d) {
   // Only the states a login attempt can end in are shown as an error here.
   state.hidden = d.state === "logged-out" || d.state === "logged-in";
   state.textContent = stateText(d);
+  // A device without TLS-SRP on this port can still be opened as it is, with its certificate.
+  document.getElementById("direct").hidden = d.state !== "not-tls-srp";
 }
+
+document.getElementById("open-directly").addEventListener("click", async () => {
+  const reply = await api.runtime.sendMessage({ type: "open-directly", device, url: target });
+  if (reply && reply.url) location.replace(reply.url);
+});
 
 async function init() {
   localize();

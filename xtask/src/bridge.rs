@@ -270,3 +270,32 @@ fn playwright(sh: &Shell, package_json: &Path) -> anyhow::Result<PathBuf> {
     }
     Ok(dir.join("node_modules"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The id `bridge install` allows is the one Chromium gives the unpacked extension (the
+    /// browser test checks that Chromium loads it under that id, computed in Python).
+    #[test]
+    fn extension_id_from_the_manifest_key() {
+        let sh = Shell::new().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let id = extension_id(&sh, &root.join(EXTENSION)).unwrap();
+        assert_eq!(id, "ljlaeaioligclibfccffadoamjidlhbh");
+    }
+
+    #[test]
+    fn pinned_versions_are_exact() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let package_json = root.join(EXTENSION).join("tests/package.json");
+        for package in ["playwright-core", "prettier"] {
+            let version = pinned(&package_json, package).unwrap();
+            assert!(
+                version.split('.').count() == 3
+                    && version.bytes().all(|b| b == b'.' || b.is_ascii_digit()),
+                "{package} {version}: an exact version"
+            );
+        }
+    }
+}

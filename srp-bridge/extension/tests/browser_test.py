@@ -220,7 +220,7 @@ def toolbar_popup(b, display, path):
             "open.forEach(p => p.hidePopup()); return open.map(p => p.id);")
 
 
-def firefox_tests(args, display, demo, gnutls):
+def firefox_tests(args, display, demo, gnutls, cert):
     home = make_home("firefox", args.bridge)
     b = Firefox(args, display, home)
     prefix = "firefox:"
@@ -332,6 +332,22 @@ def firefox_tests(args, display, demo, gnutls):
             st = wait_for(state_name, lambda: (b.body_data() or {}).get("state") == state_name)
             check(f"{prefix} {device}: {state_name} shown as its own state",
                   ok and st and words in (b.body_data() or {}).get("text", ""), b.body_data())
+
+        # A local https:// server with a certificate and no TLS-SRP: not-tls-srp, then the
+        # user opens it without the bridge, and later visits stay direct.
+        c = cert.device
+        b.goto(f"https://{c}/")
+        ok = login_page_for(b, c)
+        submit_login(b, "admin", "pw-" + secrets.token_hex(4))
+        st = wait_for("cert", lambda: (b.body_data() or {}).get("state") == "not-tls-srp")
+        b.js("document.getElementById('open-directly').click()")
+        direct = wait_for("direct", lambda: b.url() == f"https://{c}/", 15)
+        check(f"{prefix} a certificate-only server: not-tls-srp, and 'Open without TLS-SRP' "
+              "opens its https:// address itself", ok and st and direct, b.url())
+        b.goto(f"https://{c}/again")
+        time.sleep(1)
+        check(f"{prefix} ... later visits to it stay direct (no bridge, no login page)",
+              b.url() == f"https://{c}/again", b.url())
     except Exception as e:
         import traceback
 
@@ -346,7 +362,7 @@ def firefox_tests(args, display, demo, gnutls):
 
 
 # -- Chromium (Playwright, in node) -----------------------------------------------------------
-def chromium_tests(args, display, demo, gnutls):
+def chromium_tests(args, display, demo, gnutls, cert):
     chromium_id = extension_id()
     home = make_home("chromium", args.bridge, chromium_id)
     config = {
@@ -356,6 +372,7 @@ def chromium_tests(args, display, demo, gnutls):
                  "http": demo.http, "https": demo.https},
         "gnutls": {"device": gnutls.device, "passwords": gnutls.passwords},
         "closed": test_bridge.closed_port(),
+        "cert": cert.device,
     }
     env = dict(os.environ, NODE_PATH=args.node_modules, DISPLAY=display, HOME=home)
     proc = subprocess.run(["node", os.path.join(HERE, "chromium.mjs"), json.dumps(config)],
@@ -414,11 +431,12 @@ def main():
                  "u1536": (1536, "pw-" + secrets.token_hex(6))}
         gnutls = test_bridge.GnutlsServ(*test_bridge.gnutls_files(users))
         gnutls.passwords = {u: p for u, (_, p) in users.items()}
+        cert = test_bridge.CertificateServer()
         log(f"demo device https={demo.device} http=127.0.0.1:{demo.http}; "
             f"gnutls-serv {gnutls.device}; Xvfb {display}")
         for browser in args.browsers.split(","):
             t = time.time()
-            {"firefox": firefox_tests, "chromium": chromium_tests}[browser](args, display, demo, gnutls)
+            {"firefox": firefox_tests, "chromium": chromium_tests}[browser](args, display, demo, gnutls, cert)
             log(f"{browser}: {time.time() - t:.0f} s")
     finally:
         if gnutls:

@@ -302,6 +302,31 @@ async function main() {
         await bodyData(page),
       );
     }
+
+    // A local https:// server with a certificate and no TLS-SRP: not-tls-srp, then the user
+    // opens it without the bridge, and later visits stay direct.
+    const c = cfg.cert;
+    await goto(page, `https://${c}/`);
+    const onLogin = await loginPageFor(page, c);
+    await submitLogin(page, "admin", "pw-" + Math.random().toString(16).slice(2));
+    const notSrp = await stateIs(page, "not-tls-srp");
+    await page.click("#open-directly");
+    // The tab's URL (Playwright names the certificate error page chrome-error://).
+    const tabUrl = () =>
+      worker.evaluate(async () => (await chrome.tabs.query({ active: true }))[0].url);
+    const direct = await waitFor(async () => (await tabUrl()) === `https://${c}/`, 15000);
+    check(
+      "a certificate-only server: not-tls-srp, and 'Open without TLS-SRP' opens its https:// address itself",
+      onLogin && notSrp && direct,
+      await tabUrl(),
+    );
+    await goto(page, `https://${c}/again`);
+    await sleep(1000);
+    check(
+      "... later visits to it stay direct (no bridge, no login page)",
+      (await tabUrl()) === `https://${c}/again`,
+      await tabUrl(),
+    );
   } finally {
     await context.close();
   }
