@@ -288,6 +288,11 @@ async function main() {
       gs,
     );
 
+    // An IPv6 literal: the bridge name needs ':' as '-', so the background sends the tab.
+    const v6 = `[::1]:${g.slice(g.lastIndexOf(":") + 1)}`;
+    await goto(page, `https://${v6}/`);
+    check(`https://${v6}/ -> the login page for ${v6}`, await loginPageFor(page, v6), page.url());
+
     for (const [device, state, words] of [
       [cfg.closed, "unreachable", "cannot be reached"],
       [`127.0.0.1:${demo.http}`, "not-tls-srp", "does not speak TLS-SRP"],
@@ -337,7 +342,13 @@ main().then(
   (e) => {
     console.log("... " + (e.stack || e));
     try {
-      screenshot("chromium-failure.png");
+      execFileSync("import", [
+        "-display",
+        cfg.display,
+        "-window",
+        "root",
+        path.join(cfg.scratch, "chromium-failure.png"),
+      ]);
     } catch {}
     process.exit(1);
   },
