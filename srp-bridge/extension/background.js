@@ -238,16 +238,21 @@ api.webRequest.onResponseStarted.addListener(
 );
 
 // https:// to a local IPv6 literal: the bridge name needs ':' made '-', which a
-// declarativeNetRequest rule cannot write, so the tab is sent there from here.
-api.webRequest.onBeforeRequest.addListener(
-  async (details) => {
-    const u = new URL(details.url);
-    if (details.tabId < 0 || !u.hostname.startsWith("[") || !SRP.isLocalHost(u.hostname)) return;
-    if (await connect())
-      api.tabs.update(details.tabId, { url: SRP.bridgeUrl(details.url, bridgePort()) });
-  },
-  { urls: ["https://*/*"], types: ["main_frame"] },
-);
+// declarativeNetRequest rule cannot write, so the tab is sent there from here: when the
+// request starts, and again if the browser's own attempt (no TLS-SRP) failed and won the race.
+function ipv6ToBridge(details) {
+  const u = new URL(details.url);
+  if (details.tabId < 0 || !u.hostname.startsWith("[") || !SRP.isLocalHost(u.hostname)) return;
+  connect().then((ok) => {
+    if (ok) api.tabs.update(details.tabId, { url: SRP.bridgeUrl(details.url, bridgePort()) });
+  });
+}
+const HTTPS_PAGES = { urls: ["https://*/*"], types: ["main_frame"] };
+api.webRequest.onBeforeRequest.addListener(ipv6ToBridge, HTTPS_PAGES);
+api.webRequest.onErrorOccurred.addListener((details) => {
+  // Not when the tab's move to the bridge is what cancelled the request.
+  if (!/ABORTED/.test(details.error)) ipv6ToBridge(details);
+}, HTTPS_PAGES);
 
 api.tabs.onUpdated.addListener((tabId, change, tab) => {
   if (change.url || change.status === "complete") refreshTab(tab);

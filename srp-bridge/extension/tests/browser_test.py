@@ -69,13 +69,27 @@ def screenshot(display, path, crop=None, scale=None):
 
 
 def make_home(name, bridge, chromium_id=None):
-    """A home with the native-messaging host manifests for the browser (`install --home`)."""
+    """A home with the native-messaging host manifests for the browser (`install --home`),
+    naming a wrapper that keeps the bridge's standard error in <name>-bridge.log."""
     home = os.path.join(SCRATCH, name + "-home")
     os.mkdir(home)
     ids = ["--chromium-extension-id", chromium_id] if chromium_id else []
     out = subprocess.run([bridge, "install", "--home", home] + ids, capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"srp-bridge install failed: {out.stderr}")
+    wrapper = os.path.join(SCRATCH, name + "-bridge.sh")
+    log_file = os.path.join(SCRATCH, name + "-bridge.log")
+    with open(wrapper, "w") as f:
+        f.write(f'#!/bin/sh\nexec "{bridge}" "$@" 2>>"{log_file}"\n')
+    os.chmod(wrapper, 0o755)
+    for manifest in out.stdout.split():
+        with open(manifest) as f:
+            m = json.load(f)
+        if m["path"] != bridge:
+            raise SystemExit(f"{manifest} names {m['path']}, not {bridge}")
+        m["path"] = wrapper
+        with open(manifest, "w") as f:
+            json.dump(m, f)
     return home
 
 
@@ -91,9 +105,6 @@ class Firefox:
         prefs = {
             "marionette.port": self.port,
             "network.proxy.type": 0,
-            "dom.security.https_first": False,
-            "dom.security.https_first_schemeless": False,
-            "dom.security.https_only_mode": False,
             "browser.shell.checkDefaultBrowser": False,
             "browser.startup.page": 0,
             "browser.startup.homepage_override.mstone": "ignore",
@@ -370,6 +381,21 @@ def firefox_tests(args, display, demo, gnutls, cert):
             pass
     finally:
         b.quit()
+    no_password_logged("firefox", os.path.join(SCRATCH, "firefox-bridge.log"))
+
+
+def no_password_logged(browser, path):
+    """None of the passwords may be in the log of the bridge the browser started (and its
+    login lines must, or the check would see nothing)."""
+    try:
+        with open(path, "rb") as f:
+            log_text = f.read().decode(errors="replace")
+    except FileNotFoundError:
+        log_text = ""
+    leaked = [p for p in test_bridge.PASSWORDS if p and p in log_text]
+    check(f"{browser}: no password ({len(test_bridge.PASSWORDS)} used) in the log of the bridge "
+          "it started", not leaked and "srp-bridge: logged in to" in log_text,
+          (leaked, log_text[-500:]))
 
 
 # -- Chromium (Playwright, in node) -----------------------------------------------------------
@@ -396,6 +422,7 @@ def chromium_tests(args, display, demo, gnutls, cert):
         else:
             print(line, flush=True)
     check("chromium: the Playwright driver ran to the end", proc.returncode == 0, proc.returncode)
+    no_password_logged("chromium", os.path.join(SCRATCH, "chromium-bridge.log"))
 
 
 def extension_id():

@@ -122,7 +122,7 @@ async function main() {
     args: [
       `--load-extension=${cfg.extension}`,
       `--disable-extensions-except=${cfg.extension}`,
-      "--disable-features=DisableLoadExtensionCommandLineSwitch,HttpsUpgrades",
+      "--disable-features=DisableLoadExtensionCommandLineSwitch",
       "--window-position=0,0",
       "--window-size=1280,800",
       "--password-store=basic",
