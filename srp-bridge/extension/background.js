@@ -8,6 +8,8 @@ if (typeof SRP === "undefined") importScripts("addresses.js");
 
 const api = globalThis.browser ?? globalThis.chrome;
 const HOST = "tls_srp.bridge";
+// The badge of a logged-in device's tab, on the green key icon (Firefox's badge clips "SRP").
+const BADGE = "\u2713";
 // Discovered hosts (TLS-SRP: port=N) get redirect rules from this id on, devices the user
 // opens directly (no TLS-SRP there) allow rules from the other.
 const DISCOVERED_RULES = 100;
@@ -63,9 +65,10 @@ function connect() {
       } catch (e) {
         bridgeError = `routing rules refused: ${e.message || e}`;
       }
-      // Firefox suspends an idle event page, which would close the port and end the bridge
-      // with its logins; a message every 20 s keeps it awake (Chromium keeps a service worker
-      // with an open native port alive by itself).
+      // Firefox suspends an idle event page (30 s), which would close the port and end the
+      // bridge with its logins. Firefox 140 kept it with the port open in the test (40 s
+      // idle, also without this); a message every 20 s keeps it awake where a version does
+      // not. Chromium keeps a service worker with an open native port alive by itself.
       keepAlive = setInterval(() => ask({ type: "status" }), 20000);
       resolve(true);
     });
@@ -175,8 +178,8 @@ async function refreshTab(tab) {
   const size = (n) => `icons/${on ? "srp" : "idle"}-${n}.png`;
   try {
     await api.action.setIcon({ tabId: tab.id, path: { 16: size(16), 32: size(32) } });
-    await api.action.setBadgeText({ tabId: tab.id, text: on ? "SRP" : "" });
-    if (on) await api.action.setBadgeBackgroundColor({ tabId: tab.id, color: "#1a7f37" });
+    await api.action.setBadgeText({ tabId: tab.id, text: on ? BADGE : "" });
+    if (on) await api.action.setBadgeBackgroundColor({ tabId: tab.id, color: "#1f2328" });
     const title = on
       ? api.i18n.getMessage("actionTitleLoggedIn", [device, d.user])
       : api.i18n.getMessage("actionTitle");

@@ -12,6 +12,7 @@ const { chromium } = require("playwright-core");
 
 const cfg = JSON.parse(process.argv[2]);
 const base = `chrome-extension://${cfg.extensionId}/`;
+const BADGE = "\u2713"; // background.js's badge of a logged-in device's tab
 
 function check(name, ok, detail = "") {
   console.log("RESULT " + JSON.stringify({ name, ok: !!ok, detail }));
@@ -186,7 +187,7 @@ async function main() {
       const [tab] = await chrome.tabs.query({ active: true });
       return chrome.action.getBadgeText({ tabId: tab.id });
     });
-    check("the badge on the device's tab: SRP", badge === "SRP", badge);
+    check("the badge on the device's tab: \u2713", badge === BADGE, badge);
 
     // The real toolbar popup (chrome.action.openPopup), for the screenshot.
     try {
@@ -219,11 +220,11 @@ async function main() {
     const tab2 = await context.newPage();
     const st = await popupState(tab2, d);
     check(
-      "popup: logged-in, the device, the user, the badge SRP on its tab",
+      "popup: logged-in, the device, the user, the badge \u2713 on its tab",
       st.state === "logged-in" &&
         st.device === d &&
         st.user === demo.user &&
-        st.badge === "SRP" &&
+        st.badge === BADGE &&
         st.text.includes("proved that it knows your password") &&
         st.text.includes("plain HTTP"),
       st,
@@ -280,11 +281,11 @@ async function main() {
     );
     const gs = await popupState(await context.newPage(), g);
     check(
-      "gnutls-serv: popup logged-in as u2048 (2048-bit group), badge SRP",
+      "gnutls-serv: popup logged-in as u2048 (2048-bit group), badge \u2713",
       gs.state === "logged-in" &&
         gs.user === "u2048" &&
         gs.text.includes("2048-bit") &&
-        gs.badge === "SRP",
+        gs.badge === BADGE,
       gs,
     );
 
