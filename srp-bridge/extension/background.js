@@ -21,6 +21,8 @@ let bridgeError = null; // why there is no bridge (connectNative failed, the bri
 let ready = null; // a promise: the bridge connected and the rules set
 let nextId = 1;
 let keepAlive = null;
+let restarts = 0; // bridges started in a row that ended before answering
+const MAX_RESTARTS = 3;
 const pending = new Map(); // id -> resolve
 const devices = new Map(); // "host:port" -> the bridge's last device status
 const discovered = new Map(); // "http host:port" -> TLS-SRP port
@@ -44,7 +46,7 @@ function connect() {
     port.onMessage.addListener(onBridgeMessage);
     port.onDisconnect.addListener((p) => {
       const error = (p && p.error) || api.runtime.lastError;
-      bridgeError = error ? String(error.message || error) : "srp-bridge exited";
+      bridgeError = error ? String(error.message || error) : bridgeError || "srp-bridge exited";
       port = null;
       bridge = null;
       clearInterval(keepAlive);
@@ -54,9 +56,22 @@ function connect() {
       pending.clear();
       resolve(false);
       refreshAllTabs();
+      // No rules that send pages to a bridge that is gone; a new bridge (its logins are
+      // gone with the old one) unless the last ones ended at once too.
+      api.declarativeNetRequest
+        .getSessionRules()
+        .then((rules) =>
+          api.declarativeNetRequest.updateSessionRules({ removeRuleIds: rules.map((r) => r.id) }),
+        );
+      if (++restarts <= MAX_RESTARTS) setTimeout(connect, 1000);
     });
     ask({ type: "status" }).then(async (reply) => {
-      if (!reply || reply.type !== "status") return resolve(false);
+      if (!reply || reply.type !== "status") {
+        // listen-failed: another browser profile's bridge has the port.
+        if (reply && reply.message) bridgeError = reply.message;
+        return resolve(false);
+      }
+      restarts = 0;
       bridge = reply.bridge;
       bridgeError = null;
       for (const d of reply.devices) devices.set(d.device, d);

@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -81,7 +82,8 @@ def make_home(name, bridge, chromium_id=None):
     wrapper = os.path.join(SCRATCH, name + "-bridge.sh")
     log_file = os.path.join(SCRATCH, name + "-bridge.log")
     with open(wrapper, "w") as f:
-        f.write(f'#!/bin/sh\nexec "{bridge}" "$@" 2>>"{log_file}"\n')
+        pid_file = os.path.join(SCRATCH, name + "-bridge.pid")
+        f.write(f'#!/bin/sh\necho $$ > "{pid_file}"\nexec "{bridge}" "$@" 2>>"{log_file}"\n')
     os.chmod(wrapper, 0o755)
     for manifest in out.stdout.split():
         with open(manifest) as f:
@@ -375,6 +377,19 @@ def firefox_tests(args, display, demo, gnutls, cert):
         time.sleep(1)
         check(f"{prefix} ... later visits to it stay direct (no bridge, no login page)",
               b.url() == f"https://{c}/again", b.url())
+
+        # The bridge goes away (killed): the extension starts a new one, and the device asks
+        # for a login again (the logins went with the old bridge).
+        with open(os.path.join(SCRATCH, "firefox-bridge.pid")) as f:
+            old_pid = int(f.read())
+        os.kill(old_pid, signal.SIGKILL)
+        new_pid = wait_for("restart", lambda: (lambda p: p if p != old_pid else None)(
+            int(open(os.path.join(SCRATCH, "firefox-bridge.pid")).read() or 0)), 15)
+        state = wait_for("bridge", lambda: popup_state(b, "").get("state") == "no-device", 15)
+        b.goto(f"https://{g}/")
+        ok = login_page_for(b, g)
+        check(f"{prefix} the bridge killed: the extension starts a new one, and the device asks "
+              "for a login again", new_pid and state and ok, (new_pid, b.url()))
     except Exception as e:
         import traceback
 
