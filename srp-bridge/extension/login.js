@@ -4,13 +4,22 @@
 
 const params = new URLSearchParams(location.search);
 const device = params.get("device");
-const target = params.get("url");
+// Where to go after the login: only a page of this device on the bridge.
+const target = (() => {
+  try {
+    const u = new URL(params.get("url"));
+    if (u.protocol === "http:" && u.hostname === SRP.bridgeHost(device)) return u.href;
+  } catch {
+    // no URL: the device's first page below
+  }
+  return null;
+})();
 
 function show(d) {
   const state = document.getElementById("state");
   document.body.dataset.state = d.state;
   // Only the states a login attempt can end in are shown as an error here.
-  state.hidden = d.state === "logged-out" || d.state === "logged-in";
+  state.hidden = d.state === "logged-out" || (d.state === "logged-in" && target);
   state.textContent = stateText(d);
   // A device without TLS-SRP on this port can still be opened as it is, with its certificate.
   document.getElementById("direct").hidden = d.state !== "not-tls-srp";
@@ -47,7 +56,7 @@ document.getElementById("form").addEventListener("submit", async (e) => {
   const reply = await api.runtime.sendMessage({ type: "login", device, user, password });
   document.getElementById("submit").disabled = false;
   const d = reply && reply.device;
-  if (d && d.state === "logged-in") {
+  if (d && d.state === "logged-in" && target) {
     location.replace(target);
     return;
   }
