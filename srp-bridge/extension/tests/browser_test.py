@@ -333,6 +333,7 @@ def firefox_tests(args, display, demo, gnutls, cert):
         st = wait_for("small", lambda: (b.body_data() or {}).get("state") == "group-too-small")
         check(f"{prefix} gnutls-serv, a 1536-bit user: group-too-small shown as its own state",
               st and "below 2048 bits" in (b.body_data() or {}).get("text", ""), b.body_data())
+        screenshot(display, os.path.join(out, "firefox-group-too-small.png"), "1280x520+0+0")
         submit_login(b, "u2048", gnutls.passwords["u2048"])
         ok = wait_for("page", lambda: b.url().startswith(bridge_url(g)) and
                       "GnuTLS" in ((b.body_data() or {}).get("text", "")), 30)
@@ -369,6 +370,7 @@ def firefox_tests(args, display, demo, gnutls, cert):
         ok = login_page_for(b, c)
         submit_login(b, "admin", "pw-" + secrets.token_hex(4))
         st = wait_for("cert", lambda: (b.body_data() or {}).get("state") == "not-tls-srp")
+        screenshot(display, os.path.join(out, "firefox-not-tls-srp.png"), "1280x560+0+0")
         b.js("document.getElementById('open-directly').click()")
         direct = wait_for("direct", lambda: b.url() == f"https://{c}/", 15)
         check(f"{prefix} a certificate-only server: not-tls-srp, and 'Open without TLS-SRP' "
