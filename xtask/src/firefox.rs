@@ -42,7 +42,7 @@ const PIN: Pin = Pin {
 };
 
 /// The Debian version of the source and of the binary the front-end test runs in.
-const DEBIAN_VERSION: &str = "140.12.0esr-1~deb12u1";
+pub(crate) const DEBIAN_VERSION: &str = "140.12.0esr-1~deb12u1";
 
 /// The tarball's top directory is dropped: the tree is Firefox's source root.
 const STRIP_COMPONENTS: u32 = 1;
@@ -306,7 +306,7 @@ fn prettier_version(package_json: &Path) -> anyhow::Result<String> {
 
 /// prettier `version` from npm, in the cache's `tools/prettier-<version>/` (installed once,
 /// with npm's own integrity check); returns the program.
-fn install_prettier(sh: &Shell, version: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn install_prettier(sh: &Shell, version: &str) -> anyhow::Result<PathBuf> {
     let tools = crate::cache::dir()?.join("tools");
     let dir = tools.join(format!("prettier-{version}"));
     let program = dir.join("node_modules/.bin/prettier");
@@ -420,7 +420,7 @@ fn frontend_test(sh: &Shell) -> anyhow::Result<()> {
 
 /// A Python with the pinned marionette_driver: a virtual environment in the cache's
 /// `tools/`, made once from the machine's `python3` (so nothing is installed system-wide).
-fn marionette_python(sh: &Shell) -> anyhow::Result<PathBuf> {
+pub(crate) fn marionette_python(sh: &Shell) -> anyhow::Result<PathBuf> {
     let name = MARIONETTE_DRIVER.replace("==", "-");
     let tools = crate::cache::dir()?.join("tools");
     let dir = tools.join(format!("python-{name}"));
