@@ -461,6 +461,15 @@ impl Bridge {
             }
         }
         self.send(Reply::DeviceState { device: status });
+        // Without its login the device's pages need a new one: 401, as for a device never
+        // logged in to, so the extension shows its login page (with this state) in the tab.
+        if forget {
+            return page(
+                401,
+                "Log in to this device again",
+                &format!("{message}. Log in with the TLS-SRP extension, then reload."),
+            );
+        }
         let code = match state {
             State::Unreachable => 504,
             _ => 502,

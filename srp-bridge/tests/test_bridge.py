@@ -425,6 +425,51 @@ def test_login_and_forwarding(args, demo):
     return b
 
 
+def test_password_changed(args, b, demo):
+    """The password changed on the device while the bridge holds a login: the next new
+    connection fails, the bridge forgets the login, tells the extension (device-state) and
+    answers 401, so the browser asks again; the new password then logs in."""
+    d = demo.device
+    status, body, _ = b.request(d, "/whoami")
+    check("logged in before the change", status == 200 and demo.user in body, (status, body))
+    new = "changed-" + secrets.token_hex(6)
+    PASSWORDS.add(new)
+    status, body, _ = b.request(
+        d, "/password", "POST", body=f"password={new}",
+        headers={"Content-Type": "application/x-www-form-urlencoded",
+                 "Origin": f"http://{bridge_name(d)}:{b.port}", "Sec-Fetch-Site": "same-origin"})
+    check("POST /password over the bridge: the device changes the password", status == 200
+          and "Password changed" in body, (status, body[:200]))
+    old, demo.password = demo.password, new
+    b.events.clear()
+    # The device restarts gracefully (0.2 s later): its connections and sessions go.
+    status = None
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        status, body, _ = b.request(d, "/whoami")
+        if status != 200:
+            break
+        time.sleep(0.5)
+    ev = b.read(timeout=5)
+    while ev is not None and ev.get("type") != "device-state":
+        ev = b.read(timeout=5)
+    check("the next request after the change: 401 (log in again), not the page",
+          status == 401, (status, body[:200]))
+    check("... and a device-state event: wrong-password, with the user",
+          ev is not None and ev["device"]["device"] == d
+          and ev["device"]["state"] == "wrong-password" and ev["device"].get("user") == demo.user,
+          ev)
+    st = b.ask({"type": "status", "device": d})
+    check("... and the status: wrong-password", st and st["devices"][0]["state"] == "wrong-password",
+          st)
+    st = b.login(d, demo.user, old)
+    check("the old password: wrong-password", st.get("state") == "wrong-password", st)
+    st = b.login(d, demo.user, new)
+    status, body, _ = b.request(d, "/whoami")
+    check("the new password: logged-in, and the device's pages again",
+          st.get("state") == "logged-in" and status == 200 and demo.user in body, (st, status))
+
+
 def test_demo_device_dies(args, b, demo):
     d = demo.device
     # A request in flight when the device goes away: stop lighttpd and its admin program,
@@ -617,6 +662,7 @@ def main():
     try:
         bridges.append(test_login_and_forwarding(args, demo))
         bridges.append(test_failures(args, f"127.0.0.1:{demo.http}"))
+        test_password_changed(args, bridges[0], demo)
         test_demo_device_dies(args, bridges[0], demo)
     finally:
         if demo.proc.poll() is None:

@@ -69,6 +69,9 @@ enum BridgeCommand {
         /// Only these browsers (comma-separated: firefox, chromium).
         #[arg(long, default_value = "firefox,chromium")]
         browsers: String,
+        /// Where the screenshots go (default: docs/screenshots/extension/).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Build (release) and install the native-messaging host manifests for this user.
     Install {
@@ -91,7 +94,10 @@ impl Command {
                 Ok(())
             }
             BridgeCommand::Test => test(sh),
-            BridgeCommand::BrowserTest { browsers } => browser_test(sh, &browsers),
+            BridgeCommand::BrowserTest { browsers, out } => {
+                let out = out.unwrap_or_else(|| sh.current_dir().join(SCREENSHOTS));
+                browser_test(sh, &browsers, &out)
+            }
             BridgeCommand::Install { mut chromium, firefox } => {
                 if chromium.is_empty() {
                     chromium.push(extension_id(sh, &sh.current_dir().join(EXTENSION))?);
@@ -172,8 +178,8 @@ pub fn extension_id(sh: &Shell, dir: &Path) -> anyhow::Result<String> {
 /// `cargo xtask bridge browser-test`: the pinned firefox-esr and Debian's chromium (installed
 /// when missing), marionette_driver and playwright-core (pinned, in the cache), the bridge,
 /// lighttpd and srp-verifier; then the extension's address tests (node) and
-/// `browser_test.py` under `unshare -n`.
-fn browser_test(sh: &Shell, browsers: &str) -> anyhow::Result<()> {
+/// `browser_test.py` under `unshare -n`, screenshots to `out`.
+pub fn browser_test(sh: &Shell, browsers: &str, out: &Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let firefox = format!("firefox-esr={}", crate::firefox::DEBIAN_VERSION);
     let mut packages = vec![firefox.as_str()];
@@ -191,9 +197,9 @@ fn browser_test(sh: &Shell, browsers: &str) -> anyhow::Result<()> {
     let lighttpd = crate::lighttpd::binary(sh)?;
     let verifier = crate::lighttpd::srp_verifier(sh)?;
     let driver = extension.join("tests/browser_test.py");
-    let out = sh.current_dir().join(SCREENSHOTS);
     crate::step(&format!(
-        "srp-bridge/extension/tests/browser_test.py ({browsers}) in a private network namespace, screenshots to {SCREENSHOTS}"
+        "srp-bridge/extension/tests/browser_test.py ({browsers}) in a private network namespace, screenshots to {}",
+        out.display()
     ));
     let tested = std::time::Instant::now();
     cmd!(

@@ -22,7 +22,11 @@
 //!    NSS are built);
 //! 8. srp-bridge linked to the BoringSSL of step 5, its unit tests and
 //!    `srp-bridge/tests/test_bridge.py` against the demo device, gnutls-serv and hostile
-//!    servers (`cargo xtask bridge test`).
+//!    servers (`cargo xtask bridge test`);
+//! 9. the extension in Debian's firefox-esr and chromium under Xvfb, with the bridge the
+//!    browsers start over native messaging, against the demo device and gnutls-serv
+//!    (`cargo xtask bridge browser-test`, about 1.5 minutes once installed; its screenshots go
+//!    to the cache's `screenshots/extension/`, not into the clone).
 //!
 //! Every step runs even when an earlier one failed, so one run shows every failure.
 
@@ -55,6 +59,13 @@ impl Test {
         check("interop", crate::interop::Interop::new(100, false).run(sh));
         check("lighttpd test", crate::lighttpd::test(sh, 20));
         check("bridge test", crate::bridge::test(sh));
+        check(
+            "bridge browser-test",
+            crate::cache::dir().and_then(|cache| {
+                let out = cache.join("screenshots").join("extension");
+                crate::bridge::browser_test(sh, "firefox,chromium", &out)
+            }),
+        );
         anyhow::ensure!(failed.is_empty(), "failed: {}", failed.join(", "));
         eprintln!("all tests passed");
         Ok(())

@@ -238,6 +238,43 @@ def toolbar_popup(b, display, path):
             "open.forEach(p => p.hidePopup()); return open.map(p => p.id);")
 
 
+def password_changed(b, display, demo, prefix, shot):
+    """The password changed on the device (its own page, through the bridge) while logged in:
+    the bridge's next connection fails, it tells the extension (device-state), the tab shows
+    the login page with that state and the badge goes; the new password logs in again."""
+    d = demo.device
+    new = "changed-" + secrets.token_hex(6)
+    test_bridge.PASSWORDS.add(new)
+    b.goto(bridge_url(d, "/password"))
+    b.js("document.getElementById('password').value = arguments[0];"
+         "document.querySelector('form button').click();", [new])
+    ok = wait_for("changed", lambda: "Password changed" in ((b.body_data() or {}).get("text") or ""), 15)
+    check(f"{prefix} the device's change-password page, through the bridge: changed", ok,
+          (b.url(), (b.body_data() or {}).get("text", "")[:200]))
+    demo.password = new
+
+    # The device restarts gracefully 0.2 s after its answer; until then a page may still come.
+    def asks_again():
+        b.goto(bridge_url(d, "/"))
+        return login_page_for(b, d) if wait_for("not the page", lambda: not b.url().startswith(
+            bridge_url(d)), 3) else None
+    ok = wait_for("login page after the change", asks_again, 20, 1)
+    data = b.body_data() or {}
+    check(f"{prefix} password changed on the device: the next page is the login page, saying "
+          "the device did not accept the password (device-state: wrong-password)",
+          ok and data.get("state") == "wrong-password" and "did not accept" in data.get("text", ""),
+          (b.url(), data))
+    time.sleep(0.5)
+    screenshot(display, shot, "1280x520+0+0")
+    state = popup_state(b, d, new_tab=True)
+    check(f"{prefix} ... and the popup: wrong-password, no badge on the tab",
+          state.get("state") == "wrong-password" and not state.get("badge"), state)
+    submit_login(b, demo.user, new)
+    ok = wait_for("page", lambda: b.url().startswith(bridge_url(d)) and
+                  demo.user in ((b.body_data() or {}).get("text", "")), 30)
+    check(f"{prefix} the new password logs in: the device's page again", ok, b.url())
+
+
 def firefox_tests(args, display, demo, gnutls, cert):
     home = make_home("firefox", args.bridge)
     b = Firefox(args, display, home)
@@ -284,6 +321,7 @@ def firefox_tests(args, display, demo, gnutls, cert):
         check(f"{prefix} 40 s idle, then GET /whoami over the bridge: srp-user: {demo.user} "
               "(the background and the bridge stayed, with the login)",
               text.strip() == f"srp-user: {demo.user}", text)
+        password_changed(b, display, demo, prefix, os.path.join(out, "firefox-password-changed.png"))
         b.goto(bridge_url(d, "/"))
 
         panels = toolbar_popup(b, display, os.path.join(out, "firefox-status-popup.png"))
@@ -424,11 +462,13 @@ def no_password_logged(browser, path):
 def chromium_tests(args, display, demo, gnutls, cert):
     chromium_id = extension_id()
     home = make_home("chromium", args.bridge, chromium_id)
+    new_password = "changed-" + secrets.token_hex(6)  # chromium.mjs's passwordChanged
+    test_bridge.PASSWORDS.add(new_password)
     config = {
         "chromium": args.chromium, "extension": EXTENSION, "extensionId": chromium_id,
         "home": home, "display": display, "out": args.out, "bridgePort": BRIDGE_PORT,
         "demo": {"device": demo.device, "user": demo.user, "password": demo.password,
-                 "http": demo.http, "https": demo.https},
+                 "newPassword": new_password, "http": demo.http, "https": demo.https},
         "gnutls": {"device": gnutls.device, "passwords": gnutls.passwords},
         "closed": test_bridge.closed_port(),
         "scratch": SCRATCH,

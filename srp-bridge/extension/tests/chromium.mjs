@@ -107,13 +107,72 @@ async function popupState(page, device) {
   );
 }
 
+// The password changed on the device (its own page, through the bridge) while logged in: the
+// bridge's next connection fails, it tells the extension (device-state), the tab shows the
+// login page with that state and the badge goes; the new password logs in again.
+async function passwordChanged(page, context, demo) {
+  const d = demo.device;
+  await goto(page, bridgeUrl(d, "/password"));
+  await page.fill("#password", demo.newPassword);
+  await page.click("form button");
+  check(
+    "the device's change-password page, through the bridge: changed",
+    await waitFor(
+      async () => ((await bodyData(page)) || {}).text.includes("Password changed"),
+      15000,
+    ),
+    ((await bodyData(page)) || {}).text,
+  );
+  // The device restarts gracefully 0.2 s after its answer; until then a page may still come.
+  const asked = await waitFor(async () => {
+    await goto(page, bridgeUrl(d, "/"));
+    const left = await waitFor(async () => !page.url().startsWith(bridgeUrl(d)), 3000);
+    return left && (await loginPageFor(page, d));
+  }, 20000);
+  const data = (await bodyData(page)) || {};
+  check(
+    "password changed on the device: the next page is the login page, saying the device did " +
+      "not accept the password (device-state: wrong-password)",
+    asked && data.state === "wrong-password" && data.text.includes("did not accept"),
+    [page.url(), data],
+  );
+  // The pointer away from the form: Chromium shows a required field's hint as a tooltip.
+  await page.mouse.move(1200, 700);
+  await sleep(500);
+  screenshot("chromium-password-changed.png", "1280x520+0+0");
+  const tab2 = await context.newPage();
+  const st = await popupState(tab2, d);
+  await tab2.close();
+  await page.bringToFront();
+  check(
+    "... and the popup: wrong-password, no badge on the tab",
+    st.state === "wrong-password" && !st.badge,
+    st,
+  );
+  await submitLogin(page, demo.user, demo.newPassword);
+  check(
+    "the new password logs in: the device's page again",
+    await waitFor(
+      async () =>
+        page.url().startsWith(bridgeUrl(d)) &&
+        ((await bodyData(page)) || {}).text.includes(demo.user),
+    ),
+    page.url(),
+  );
+}
+
 async function main() {
   // The extension's action pinned to the toolbar, so its badge shows (a new profile).
   const profile = path.join(cfg.home, ".config", "chromium");
   fs.mkdirSync(path.join(profile, "Default"), { recursive: true });
   fs.writeFileSync(
     path.join(profile, "Default", "Preferences"),
-    JSON.stringify({ extensions: { pinned_extensions: [cfg.extensionId] } }),
+    // No "Save password?" bubble over the screenshots after the device's change-password form.
+    JSON.stringify({
+      extensions: { pinned_extensions: [cfg.extensionId] },
+      credentials_enable_service: false,
+      profile: { password_manager_enabled: false },
+    }),
   );
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: cfg.chromium,
@@ -215,6 +274,7 @@ async function main() {
       who.trim() === `srp-user: ${demo.user}`,
       who,
     );
+    await passwordChanged(page, context, demo);
     await goto(page, bridgeUrl(d, "/"));
 
     const tab2 = await context.newPage();
