@@ -39,14 +39,12 @@ import time
 from results import Results
 from test_device import Device, curl, run
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                                "browsers"))
+import desktop  # noqa: E402  (Xvfb, screenshots, Firefox under Marionette)
+
 MAX_BODY = 64 * 1024
 NEW_PASSWORD = "correct horse 2"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- the relay for pages behind TLS-SRP ---------------------------------------------------------
@@ -120,51 +118,9 @@ class Relay:
         self.server.server_close()
 
 
-# -- Xvfb and Firefox -------------------------------------------------------------------------
-class Screen:
-    """Xvfb on a free display number (no lock file, no one answering on its socket; tried in
-    turn, at most 20), without a TCP listener."""
-
-    def __init__(self, size):
-        first = 100 + os.getpid() % 100
-        for number in range(first, first + 20):
-            if os.path.exists(f"/tmp/.X{number}-lock"):
-                continue
-            with socket.socket(socket.AF_UNIX) as s:  # another Xvfb, perhaps with its own /tmp
-                if s.connect_ex(f"\0/tmp/.X11-unix/X{number}") == 0:
-                    continue
-            self.proc = subprocess.Popen(
-                ["Xvfb", f":{number}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.display = f":{number}"
-            deadline = time.monotonic() + 20
-            while self.proc.poll() is None and time.monotonic() < deadline:
-                if os.path.exists(f"/tmp/.X11-unix/X{number}"):
-                    return
-                time.sleep(0.1)
-            self.stop()
-        raise RuntimeError(f"Xvfb did not start on any of :{first} to :{first + 19}")
-
-    def capture(self, path):
-        subprocess.run(["import", "-display", self.display, "-window", "root", path],
-                       check=True, timeout=30)
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-class Firefox:
+# -- Firefox ---------------------------------------------------------------------------------
+class Firefox(desktop.Firefox):
     def __init__(self, app, screen, work, width, height):
-        from marionette_driver.marionette import Marionette
-
-        profile = os.path.join(work, "profile")
-        os.makedirs(profile)
-        port = free_port()
         # Everything not on loopback goes to a proxy port that refuses connections (bound, never
         # listening): Firefox's own background requests stay on the machine. Loopback addresses
         # are never proxied (network.proxy.allow_hijacking_localhost is false).
@@ -172,58 +128,20 @@ class Firefox:
         self.nowhere.bind(("127.0.0.1", 0))
         nowhere = self.nowhere.getsockname()[1]
         prefs = {
-            "marionette.port": port,
             "network.proxy.type": 1,
             "network.proxy.http": "127.0.0.1",
             "network.proxy.http_port": nowhere,
             "network.proxy.ssl": "127.0.0.1",
             "network.proxy.ssl_port": nowhere,
             "network.proxy.allow_hijacking_localhost": False,
-            # no first-run pages, updates, telemetry or other traffic off the machine
-            "browser.shell.checkDefaultBrowser": False,
-            "browser.startup.page": 0,
-            "browser.startup.homepage_override.mstone": "ignore",
-            "startup.homepage_welcome_url": "",
-            "startup.homepage_welcome_url.additional": "",
-            "browser.aboutwelcome.enabled": False,
-            "browser.newtabpage.enabled": False,
-            "datareporting.policy.dataSubmissionEnabled": False,
-            "toolkit.telemetry.reportingpolicy.firstRun": False,
-            "app.update.disabledForTesting": True,
-            "browser.region.network.url": "",
-            "browser.safebrowsing.update.enabled": False,
             "browser.safebrowsing.malware.enabled": False,
             "browser.safebrowsing.phishing.enabled": False,
-            "extensions.update.enabled": False,
-            "network.captive-portal-service.enabled": False,
-            "network.connectivity-service.enabled": False,
-            "browser.translations.automaticallyPopup": False,
             # the password form would otherwise get a "save this login?" panel
             "signon.rememberSignons": False,
-            "ui.prefersReducedMotion": 1,
-            "ui.systemUsesDarkTheme": 0,
         }
-        with open(os.path.join(profile, "user.js"), "w") as f:
-            f.write("".join(f'user_pref("{k}", {json.dumps(v)});\n' for k, v in prefs.items()))
-        env = dict(os.environ, DISPLAY=screen.display, MOZ_CRASHREPORTER_DISABLE="1")
-        env.pop("MOZ_HEADLESS", None)
-        self.log = open(os.path.join(work, "firefox.log"), "wb")
-        self.proc = subprocess.Popen(
-            [os.path.join(app, "firefox-esr"), "-marionette", "-no-remote", "-profile", profile,
-             "-width", str(width), "-height", str(height), "about:blank"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.m = Marionette(host="127.0.0.1", port=port)
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                self.m.raise_for_port(timeout=2)
-                break
-            except OSError:
-                if self.proc.poll() is None and time.monotonic() < deadline:
-                    continue
-            self.quit()
-            with open(os.path.join(work, "firefox.log"), errors="replace") as f:
-                raise RuntimeError("Firefox did not start Marionette:\n" + f.read()[-3000:])
+        super().__init__(os.path.join(app, "firefox-esr"), os.path.join(work, "profile"),
+                         os.path.join(work, "firefox.log"), screen.display, prefs,
+                         size=(width, height), timeout=120)
         self.session(accept_insecure_certs=False)
 
     def session(self, accept_insecure_certs):
@@ -255,17 +173,7 @@ class Firefox:
             f.write(self.m.screenshot(format="binary", full=True))
 
     def quit(self):
-        try:
-            self.m.delete_session()
-        except Exception:
-            pass
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+        super().quit()
         self.nowhere.close()
 
 
@@ -289,13 +197,13 @@ def stock_browser_arrangement2(r, ff, screen, dev, out):
             and f"https://127.0.0.1:{srp_port}/" in p["text"], p["text"])
     r.check("[2] stock Firefox: nothing on the plain-HTTP page claims a login",
             "Logged in as" not in p["text"] and "Not logged in" in p["text"], p["text"])
-    screen.capture(os.path.join(out, "plain-http-risk-page.png"))
+    screen.shot(os.path.join(out, "plain-http-risk-page.png"))
 
     err = ff.load(f"https://{dev.https}/")
     p = ff.page()
     r.check("[2] stock Firefox on the TLS-SRP port: an error page (no TLS-SRP, no certificate)",
             err is not None and p["doc"].startswith("about:neterror"), f"{err} {p}")
-    screen.capture(os.path.join(out, "tls-srp-port-in-stock-firefox.png"))
+    screen.shot(os.path.join(out, "tls-srp-port-in-stock-firefox.png"))
 
 
 def relayed_admin_pages(r, ff, dev, state, relay, out):
@@ -384,7 +292,7 @@ def stock_browser_arrangement4(r, ff, screen, dev, out):
     p = ff.page()
     r.check("[4] stock Firefox: the self-signed certificate gets Firefox's warning first",
             err is not None and p["doc"].startswith("about:certerror"), f"{err} {p}")
-    screen.capture(os.path.join(out, "arrangement4-certificate-warning.png"))
+    screen.shot(os.path.join(out, "arrangement4-certificate-warning.png"))
     ff.session(accept_insecure_certs=True)  # as a user who clicks through the warning
     err = ff.load(f"https://{dev.https}/")
     p = ff.page()
@@ -403,7 +311,7 @@ def stock_browser_arrangement4(r, ff, screen, dev, out):
         rc, text = 1, "not a curl command for this router's TLS port"
     r.check("[4] the login page's curl command (with the password) logs in",
             rc == 0 and "Logged in as <b>admin</b>" in text, f"{command}\n{text}")
-    screen.capture(os.path.join(out, "arrangement4-login.png"))
+    screen.shot(os.path.join(out, "arrangement4-login.png"))
     ff.session(accept_insecure_certs=False)
 
 
@@ -451,7 +359,7 @@ def main():
     work = tempfile.mkdtemp(prefix="device-screenshots-")
     screen = ff = dev = relay = None
     try:
-        screen = Screen("1024x768")
+        screen = desktop.Screen("1024x768")
         ff = Firefox(args.firefox, screen, work, 1024, 768)
         for n in (2, 4):
             state = os.path.join(work, f"device-{n}")
@@ -481,12 +389,7 @@ def main():
         if screen:
             screen.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"device screenshots: {r.passed} passed, {len(r.failed)} failed "
-          f"({time.monotonic() - started:.0f} s), in {out}")
-    if r.failed:
-        print("failed: " + ", ".join(r.failed))
-        return 1
-    return 0
+    return r.summary("device screenshots", started, f", in {out}")
 
 
 if __name__ == "__main__":

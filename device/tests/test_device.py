@@ -183,12 +183,7 @@ def main():
             if dev:
                 dev.stop()
             shutil.rmtree(state, ignore_errors=True)
-    print(f"device arrangements: {r.passed} passed, {len(r.failed)} failed "
-          f"({time.monotonic() - started:.0f} s)")
-    if r.failed:
-        print("failed: " + ", ".join(r.failed))
-        return 1
-    return 0
+    return r.summary("device arrangements", started)
 
 
 if __name__ == "__main__":

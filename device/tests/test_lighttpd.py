@@ -346,12 +346,7 @@ def main():
             print(f"kept {d}")
         else:
             shutil.rmtree(d, ignore_errors=True)
-    print(f"lighttpd TLS-SRP: {r.passed} passed, {len(r.failed)} failed "
-          f"({time.monotonic() - started:.0f} s)")
-    if r.failed:
-        print("failed: " + ", ".join(r.failed))
-        return 1
-    return 0
+    return r.summary("lighttpd TLS-SRP", started)
 
 
 def cases(args, r, server, ports, vfile, d):

@@ -268,16 +268,11 @@ class GnutlsServ:
         self.proc.wait()
 
 
-class CertificateServer:
-    """TLS with a certificate and no SRP: what most HTTPS servers are."""
+class LoopbackServer:
+    """A TCP server on 127.0.0.1: a thread of its own accepts connections and hands each, with
+    a 10 s timeout, to `self.answer`, one at a time."""
 
     def __init__(self):
-        key, cert = os.path.join(SCRATCH, "key.pem"), os.path.join(SCRATCH, "cert.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
-                        "/CN=localhost", "-days", "2", "-keyout", key, "-out", cert],
-                       check=True, capture_output=True)
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(cert, key)
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -293,28 +288,39 @@ class CertificateServer:
                 return
             conn.settimeout(10)
             try:
-                with self.ctx.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1024)
-            except (OSError, ssl.SSLError):
+                self.answer(conn)
+            except OSError:  # ssl.SSLError too
                 pass
             finally:
                 conn.close()
 
 
-class HostileServer:
+class CertificateServer(LoopbackServer):
+    """TLS with a certificate and no SRP: what most HTTPS servers are."""
+
+    def __init__(self):
+        key, cert = os.path.join(SCRATCH, "key.pem"), os.path.join(SCRATCH, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
+                        "/CN=localhost", "-days", "2", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        super().__init__()
+
+    def answer(self, conn):
+        with self.ctx.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(1024)
+
+
+class HostileServer(LoopbackServer):
     """A TLS 1.2 server by hand that answers every ClientHello with TLS-SRP and a
     ServerKeyExchange the client must refuse: B = 0 (which would make the premaster secret
     known without the password), or a group that is not an RFC 5054 group."""
 
     def __init__(self, kind):
         self.kind = kind
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.device = f"127.0.0.1:{self.port}"
         self.hellos = 0
-        threading.Thread(target=self.serve, daemon=True).start()
+        super().__init__()
 
     def server_flight(self):
         def hs(t, body):
@@ -331,24 +337,13 @@ class HostileServer:
         flight = hs(2, hello) + hs(12, ske) + hs(14, b"")
         return struct.pack("!BHH", 22, 0x0303, len(flight)) + flight
 
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            conn.settimeout(10)
-            try:
-                header = conn.recv(5, socket.MSG_WAITALL)
-                if len(header) == 5 and header[0] == 22:
-                    conn.recv(struct.unpack("!H", header[3:5])[0], socket.MSG_WAITALL)
-                    self.hellos += 1
-                    conn.sendall(self.server_flight())
-                    conn.recv(1024)  # the client's alert
-            except OSError:
-                pass
-            finally:
-                conn.close()
+    def answer(self, conn):
+        header = conn.recv(5, socket.MSG_WAITALL)
+        if len(header) == 5 and header[0] == 22:
+            conn.recv(struct.unpack("!H", header[3:5])[0], socket.MSG_WAITALL)
+            self.hellos += 1
+            conn.sendall(self.server_flight())
+            conn.recv(1024)  # the client's alert
 
 
 def closed_port():
@@ -655,6 +650,7 @@ def main():
                     help="running in a new network namespace: bring up its loopback first")
     args = ap.parse_args()
     args.bridge = os.path.abspath(args.bridge)
+    started = time.monotonic()
     if args.netns:
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     bridges = []
@@ -671,14 +667,12 @@ def main():
     bridges.extend(test_malformed_messages(args))
     test_install(args)
     test_logs(bridges)
-    if results.failed:
-        print(f"srp-bridge: {results.passed} passed, {len(results.failed)} failed "
-              f"(logs kept in {SCRATCH})")
-        print("failed: " + ", ".join(results.failed))
+    status = results.summary("srp-bridge", started)
+    if status:
+        print(f"(logs kept in {SCRATCH})")
     else:
         shutil.rmtree(SCRATCH, ignore_errors=True)
-        print(f"srp-bridge: all {results.passed} checks passed")
-    sys.exit(1 if results.failed else 0)
+    sys.exit(status)
 
 
 if __name__ == "__main__":

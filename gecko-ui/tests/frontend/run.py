@@ -36,6 +36,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 GECKO_UI = HERE.parent.parent
+sys.path.insert(0, str(GECKO_UI.parent / "tests" / "browsers"))
+import desktop  # noqa: E402  (Xvfb, screenshots, Firefox under Marionette)
 
 # Where the sources the series touches sit in the packaged application:
 # (source prefix, jar, packaged prefix). Checked in order; the first match
@@ -357,65 +359,22 @@ def sni_of(record):
 # ---------------------------------------------------------------- browser
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Browser:
-    def __init__(self, app, work, display):
-        from marionette_driver.marionette import Marionette
-
-        self.display = display
+class Browser(desktop.Firefox):
+    def __init__(self, app, work, screen):
+        self.screen = screen
         self.profile = work / "profile"
-        self.profile.mkdir()
-        self.port = free_port()
         prefs = {
-            "marionette.port": self.port,
             "network.dns.localDomains": "router.home.arpa,printer.home.arpa,device.example",
             "network.proxy.type": 0,
             "devtools.console.stdout.chrome": True,
             "browser.dom.window.dump.enabled": True,
             "dom.security.https_first": False,
             "dom.security.https_first_schemeless": False,
-            "browser.shell.checkDefaultBrowser": False,
-            "browser.startup.page": 0,
-            "browser.startup.homepage_override.mstone": "ignore",
-            "startup.homepage_welcome_url": "",
-            "startup.homepage_welcome_url.additional": "",
-            "browser.aboutwelcome.enabled": False,
-            "browser.newtabpage.enabled": False,
-            "browser.tabs.warnOnClose": False,
-            "browser.warnOnQuit": False,
-            "datareporting.policy.dataSubmissionEnabled": False,
-            "toolkit.telemetry.reportingpolicy.firstRun": False,
-            "app.update.disabledForTesting": True,
-            "browser.region.network.url": "",
-            "browser.safebrowsing.update.enabled": False,
-            "extensions.update.enabled": False,
             "browser.topsites.contile.enabled": False,
-            "network.captive-portal-service.enabled": False,
-            "network.connectivity-service.enabled": False,
-            "browser.translations.automaticallyPopup": False,
-            "ui.prefersReducedMotion": 1,
-            "ui.systemUsesDarkTheme": 0,
             "security.certerrors.felt-privacy-v1": False,
         }
-        (self.profile / "user.js").write_text(
-            "".join(f'user_pref("{k}", {json.dumps(v)});\n' for k, v in prefs.items())
-        )
-        env = dict(os.environ, DISPLAY=display, MOZ_CRASHREPORTER_DISABLE="1")
-        env.pop("MOZ_HEADLESS", None)
-        self.log = open(work / "firefox.log", "wb")
-        self.proc = subprocess.Popen(
-            [str(app / "firefox-esr"), "-marionette", "-remote-allow-system-access",
-             "-no-remote", "-purgecaches", "-profile", str(self.profile),
-             "-width", "1280", "-height", "800", "about:blank"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        self.m = Marionette(host="127.0.0.1", port=self.port)
-        self.m.raise_for_port(timeout=180)
+        super().__init__(app / "firefox-esr", self.profile, work / "firefox.log", screen.display,
+                         prefs, args=["-remote-allow-system-access", "-purgecaches"])
         # The password dialog is tab-modal: Marionette must leave it alone.
         self.m.start_session({"unhandledPromptBehavior": "ignore"})
         self.m.set_context(self.m.CONTEXT_CHROME)
@@ -502,26 +461,8 @@ class Browser:
         )
 
     def screenshot(self, path, crop=None, scale=None):
-        raw = path.with_suffix(".full.png") if crop else path
-        subprocess.run(["import", "-display", self.display, "-window", "root", str(raw)], check=True)
-        if crop:
-            args = ["convert", str(raw), "-crop", crop, "+repage"]
-            if scale:
-                args += ["-filter", "point", "-resize", scale]
-            subprocess.run(args + [str(path)], check=True)
-            raw.unlink()
+        self.screen.shot(path, crop, scale)
         log(f"screenshot {path}")
-
-    def quit(self):
-        try:
-            self.m.delete_session()
-        except Exception:
-            pass
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 # ---------------------------------------------------------------- the test
@@ -759,14 +700,9 @@ def main():
             "http_counter": http_counter, "alert_server": alert_server,
         }
 
-        display = f":{90 + os.getpid() % 100}"
-        xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(1.5)
-        if xvfb.poll() is not None:
-            raise SystemExit(f"Xvfb could not start on {display}")
-        log(f"Xvfb on {display}; starting Firefox with Marionette")
-        browser = Browser(app, work, display)
+        xvfb = desktop.Screen("1280x800")
+        log(f"Xvfb on {xvfb.display}; starting Firefox with Marionette")
+        browser = Browser(app, work, xvfb)
         browser.map_test_dir()
         browser.call("init", {
             "certBase64": base64.b64encode(der).decode(),
@@ -788,8 +724,7 @@ def main():
         if browser:
             browser.quit()
         if xvfb:
-            xvfb.terminate()
-            xvfb.wait()
+            xvfb.stop()
         if not args.keep and not args.work:
             shutil.rmtree(work, ignore_errors=True)
         elif args.keep:

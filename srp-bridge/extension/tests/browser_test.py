@@ -29,6 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 EXTENSION = os.path.dirname(HERE)
 ROOT = os.path.dirname(os.path.dirname(EXTENSION))
 sys.path.insert(0, os.path.join(ROOT, "srp-bridge", "tests"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "browsers"))
+import desktop  # noqa: E402  (Xvfb, screenshots, Firefox under Marionette)
 import test_bridge  # noqa: E402  (the devices: DemoDevice, gnutls_files, GnutlsServ)
 
 os.rmdir(test_bridge.SCRATCH)
@@ -60,13 +62,8 @@ def bridge_url(device, path="/"):
     return f"http://{host}.{port}.localhost:{BRIDGE_PORT}{path}"
 
 
-def screenshot(display, path, crop=None, scale=None):
-    raw = path + ".full.png" if crop else path
-    subprocess.run(["import", "-display", display, "-window", "root", raw], check=True)
-    if crop:
-        resize = ["-filter", "point", "-resize", scale] if scale else []
-        subprocess.run(["convert", raw, "-crop", crop, "+repage"] + resize + [path], check=True)
-        os.unlink(raw)
+def screenshot(screen, path, crop=None, scale=None):
+    screen.shot(path, crop, scale)
     log(f"screenshot {path}")
 
 
@@ -97,48 +94,17 @@ def make_home(name, bridge, chromium_id=None):
 
 
 # -- Firefox ----------------------------------------------------------------------------------
-class Firefox:
-    def __init__(self, args, display, home):
-        from marionette_driver.marionette import Marionette
-
-        self.display = display
-        profile = os.path.join(SCRATCH, "firefox-profile")
-        os.mkdir(profile)
-        self.port = test_bridge.free_port()
+class Firefox(desktop.Firefox):
+    def __init__(self, args, screen, home):
         prefs = {
-            "marionette.port": self.port,
             "network.proxy.type": 0,
-            "browser.shell.checkDefaultBrowser": False,
-            "browser.startup.page": 0,
-            "browser.startup.homepage_override.mstone": "ignore",
-            "startup.homepage_welcome_url": "",
-            "browser.aboutwelcome.enabled": False,
-            "browser.newtabpage.enabled": False,
-            "browser.tabs.warnOnClose": False,
-            "datareporting.policy.dataSubmissionEnabled": False,
-            "toolkit.telemetry.reportingpolicy.firstRun": False,
-            "app.update.disabledForTesting": True,
-            "browser.safebrowsing.update.enabled": False,
-            "extensions.update.enabled": False,
-            "network.captive-portal-service.enabled": False,
-            "network.connectivity-service.enabled": False,
-            "ui.prefersReducedMotion": 1,
-            "ui.systemUsesDarkTheme": 0,
             "signon.rememberSignons": False,
             # The test opens the toolbar popup from the extension (action.openPopup()).
             "extensions.openPopupWithoutUserGesture.enabled": True,
         }
-        with open(os.path.join(profile, "user.js"), "w") as f:
-            f.write("".join(f'user_pref("{k}", {json.dumps(v)});\n' for k, v in prefs.items()))
-        env = dict(os.environ, DISPLAY=display, HOME=home, MOZ_CRASHREPORTER_DISABLE="1")
-        env.pop("MOZ_HEADLESS", None)
-        self.log = open(os.path.join(SCRATCH, "firefox.log"), "wb")
-        self.proc = subprocess.Popen(
-            [args.firefox, "-marionette", "-remote-allow-system-access", "-no-remote",
-             "-profile", profile, "-width", "1280", "-height", "800", "about:blank"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.m = Marionette(host="127.0.0.1", port=self.port)
-        self.m.raise_for_port(timeout=180)
+        super().__init__(args.firefox, os.path.join(SCRATCH, "firefox-profile"),
+                         os.path.join(SCRATCH, "firefox.log"), screen.display, prefs,
+                         args=["-remote-allow-system-access"], env=dict(os.environ, HOME=home))
         self.m.start_session()
         self.m.timeout.script = 60
 
@@ -173,17 +139,6 @@ class Firefox:
                            " : null")
         except Exception:
             return None
-
-    def quit(self):
-        try:
-            self.m.delete_session()
-        except Exception:
-            pass
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 def login_page_for(b, device):
@@ -221,7 +176,7 @@ def popup_state(b, device, new_tab=False):
 WIDGET = "srp-bridge_tls-srp_invalid-browser-action"
 
 
-def toolbar_popup(b, display, path):
+def toolbar_popup(b, screen, path):
     """Clicks the extension's toolbar button: the real popup, for a screenshot; returns the
     ids of the open panels (it shows in one), then closes it."""
     with b.m.using_context(b.m.CONTEXT_CHROME):
@@ -232,13 +187,13 @@ def toolbar_popup(b, display, path):
             "window.windowUtils.sendMouseEvent('mousedown', x, y, 0, 1, 0);"
             "window.windowUtils.sendMouseEvent('mouseup', x, y, 0, 1, 0);", script_args=[WIDGET])
         time.sleep(2)
-        screenshot(display, path, "1280x520+0+0")
+        screenshot(screen, path, "1280x520+0+0")
         return b.m.execute_script(
             "const open = [...document.querySelectorAll('panel')].filter(p => p.state == 'open');"
             "open.forEach(p => p.hidePopup()); return open.map(p => p.id);")
 
 
-def password_changed(b, display, demo, prefix, shot):
+def password_changed(b, screen, demo, prefix, shot):
     """The password changed on the device (its own page, through the bridge) while logged in:
     the bridge's next connection fails, it tells the extension (device-state), the tab shows
     the login page with that state and the badge goes; the new password logs in again."""
@@ -265,7 +220,7 @@ def password_changed(b, display, demo, prefix, shot):
           ok and data.get("state") == "wrong-password" and "did not accept" in data.get("text", ""),
           (b.url(), data))
     time.sleep(0.5)
-    screenshot(display, shot, "1280x520+0+0")
+    screenshot(screen, shot, "1280x520+0+0")
     state = popup_state(b, d, new_tab=True)
     check(f"{prefix} ... and the popup: wrong-password, no badge on the tab",
           state.get("state") == "wrong-password" and not state.get("badge"), state)
@@ -275,9 +230,9 @@ def password_changed(b, display, demo, prefix, shot):
     check(f"{prefix} the new password logs in: the device's page again", ok, b.url())
 
 
-def firefox_tests(args, display, demo, gnutls, cert):
+def firefox_tests(args, screen, demo, gnutls, cert):
     home = make_home("firefox", args.bridge)
-    b = Firefox(args, display, home)
+    b = Firefox(args, screen, home)
     prefix = "firefox:"
     out = args.out
     try:
@@ -295,7 +250,7 @@ def firefox_tests(args, display, demo, gnutls, cert):
         check(f"{prefix} https://{d}/ -> the bridge answers 401 -> the extension's login page",
               ok, b.url())
         time.sleep(0.5)
-        screenshot(display, os.path.join(out, "firefox-login.png"), "1280x520+0+0")
+        screenshot(screen, os.path.join(out, "firefox-login.png"), "1280x520+0+0")
 
         submit_login(b, demo.user, "wrong-" + demo.password)
         st = wait_for("wrong", lambda: (b.body_data() or {}).get("state") == "wrong-password")
@@ -303,7 +258,7 @@ def firefox_tests(args, display, demo, gnutls, cert):
         check(f"{prefix} wrong password: the login page shows the error again, no page",
               st and "did not accept" in data.get("text", "")
               and b.url().startswith(b.base + "login.html"), (b.url(), data))
-        screenshot(display, os.path.join(out, "firefox-wrong-password.png"), "1280x520+0+0")
+        screenshot(screen, os.path.join(out, "firefox-wrong-password.png"), "1280x520+0+0")
 
         submit_login(b, demo.user, demo.password)
         ok = wait_for("page", lambda: b.url().startswith(bridge_url(d)) and
@@ -311,8 +266,8 @@ def firefox_tests(args, display, demo, gnutls, cert):
         check(f"{prefix} right password: the device's page through the bridge, with the user",
               ok, (b.url(), (b.body_data() or {}).get("text", "")[:200]))
         time.sleep(1)
-        screenshot(display, os.path.join(out, "firefox-badge.png"), "1280x400+0+0")
-        screenshot(display, os.path.join(out, "firefox-badge-zoom.png"), "240x50+1040+40", "300%")
+        screenshot(screen, os.path.join(out, "firefox-badge.png"), "1280x400+0+0")
+        screenshot(screen, os.path.join(out, "firefox-badge-zoom.png"), "240x50+1040+40", "300%")
         # Firefox suspends an event page idle for 30 s, which would close the native port and
         # end the bridge with its logins: after 40 s without anything, still logged in.
         time.sleep(40)
@@ -321,10 +276,10 @@ def firefox_tests(args, display, demo, gnutls, cert):
         check(f"{prefix} 40 s idle, then GET /whoami over the bridge: srp-user: {demo.user} "
               "(the background and the bridge stayed, with the login)",
               text.strip() == f"srp-user: {demo.user}", text)
-        password_changed(b, display, demo, prefix, os.path.join(out, "firefox-password-changed.png"))
+        password_changed(b, screen, demo, prefix, os.path.join(out, "firefox-password-changed.png"))
         b.goto(bridge_url(d, "/"))
 
-        panels = toolbar_popup(b, display, os.path.join(out, "firefox-status-popup.png"))
+        panels = toolbar_popup(b, screen, os.path.join(out, "firefox-status-popup.png"))
         check(f"{prefix} the toolbar button opens the popup", panels, panels)
         state = popup_state(b, d, new_tab=True)
         check(f"{prefix} popup: logged-in, the device, the user, the badge \u2713 on its tab",
@@ -348,7 +303,7 @@ def firefox_tests(args, display, demo, gnutls, cert):
         check(f"{prefix} Log out reloads the device's tab: it shows the login page again", ok,
               b.url())
         time.sleep(0.5)
-        screenshot(display, os.path.join(out, "firefox-after-logout.png"), "1280x520+0+0")
+        screenshot(screen, os.path.join(out, "firefox-after-logout.png"), "1280x520+0+0")
         b.goto(bridge_url(d, "/whoami"))
         ok = login_page_for(b, d)
         check(f"{prefix} after logout the next request asks again (the login page)", ok, b.url())
@@ -371,7 +326,7 @@ def firefox_tests(args, display, demo, gnutls, cert):
         st = wait_for("small", lambda: (b.body_data() or {}).get("state") == "group-too-small")
         check(f"{prefix} gnutls-serv, a 1536-bit user: group-too-small shown as its own state",
               st and "below 2048 bits" in (b.body_data() or {}).get("text", ""), b.body_data())
-        screenshot(display, os.path.join(out, "firefox-group-too-small.png"), "1280x520+0+0")
+        screenshot(screen, os.path.join(out, "firefox-group-too-small.png"), "1280x520+0+0")
         submit_login(b, "u2048", gnutls.passwords["u2048"])
         ok = wait_for("page", lambda: b.url().startswith(bridge_url(g)) and
                       "GnuTLS" in ((b.body_data() or {}).get("text", "")), 30)
@@ -408,7 +363,7 @@ def firefox_tests(args, display, demo, gnutls, cert):
         ok = login_page_for(b, c)
         submit_login(b, "admin", "pw-" + secrets.token_hex(4))
         st = wait_for("cert", lambda: (b.body_data() or {}).get("state") == "not-tls-srp")
-        screenshot(display, os.path.join(out, "firefox-not-tls-srp.png"), "1280x560+0+0")
+        screenshot(screen, os.path.join(out, "firefox-not-tls-srp.png"), "1280x560+0+0")
         b.js("document.getElementById('open-directly').click()")
         direct = wait_for("direct", lambda: b.url() == f"https://{c}/", 15)
         check(f"{prefix} a certificate-only server: not-tls-srp, and 'Open without TLS-SRP' "
@@ -436,7 +391,7 @@ def firefox_tests(args, display, demo, gnutls, cert):
         traceback.print_exc()
         check(f"{prefix} the test ran to the end", False, repr(e))
         try:
-            screenshot(display, os.path.join(SCRATCH, "firefox-failure.png"))
+            screenshot(screen, os.path.join(SCRATCH, "firefox-failure.png"))
         except Exception:
             pass
     finally:
@@ -459,14 +414,14 @@ def no_password_logged(browser, path):
 
 
 # -- Chromium (Playwright, in node) -----------------------------------------------------------
-def chromium_tests(args, display, demo, gnutls, cert):
+def chromium_tests(args, screen, demo, gnutls, cert):
     chromium_id = extension_id()
     home = make_home("chromium", args.bridge, chromium_id)
     new_password = "changed-" + secrets.token_hex(6)  # chromium.mjs's passwordChanged
     test_bridge.PASSWORDS.add(new_password)
     config = {
         "chromium": args.chromium, "extension": EXTENSION, "extensionId": chromium_id,
-        "home": home, "display": display, "out": args.out, "bridgePort": BRIDGE_PORT,
+        "home": home, "display": screen.display, "out": args.out, "bridgePort": BRIDGE_PORT,
         "demo": {"device": demo.device, "user": demo.user, "password": demo.password,
                  "newPassword": new_password, "http": demo.http, "https": demo.https},
         "gnutls": {"device": gnutls.device, "passwords": gnutls.passwords},
@@ -474,7 +429,7 @@ def chromium_tests(args, display, demo, gnutls, cert):
         "scratch": SCRATCH,
         "cert": cert.device,
     }
-    env = dict(os.environ, NODE_PATH=args.node_modules, DISPLAY=display, HOME=home)
+    env = dict(os.environ, NODE_PATH=args.node_modules, DISPLAY=screen.display, HOME=home)
     proc = subprocess.run(["node", os.path.join(HERE, "chromium.mjs"), json.dumps(config)],
                           env=env, stdout=subprocess.PIPE, text=True, timeout=600)
     for line in proc.stdout.splitlines():
@@ -516,17 +471,10 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     if args.netns:
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    started = time.time()
-    # A display number no other X server holds (their lock files say which).
-    display = next(f":{n}" for n in range(50 + os.getpid() % 100, 400)
-                   if not os.path.exists(f"/tmp/.X{n}-lock"))
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = time.monotonic()
+    screen = desktop.Screen("1280x800")
     demo = gnutls = None
     try:
-        time.sleep(1.5)
-        if xvfb.poll() is not None:
-            raise SystemExit(f"Xvfb could not start on {display}")
         demo = test_bridge.DemoDevice(args)
         users = {"u2048": (2048, "pw-" + secrets.token_hex(6)),
                  "u1536": (1536, "pw-" + secrets.token_hex(6))}
@@ -534,25 +482,23 @@ def main():
         gnutls.passwords = {u: p for u, (_, p) in users.items()}
         cert = test_bridge.CertificateServer()
         log(f"demo device https={demo.device} http=127.0.0.1:{demo.http}; "
-            f"gnutls-serv {gnutls.device}; Xvfb {display}")
+            f"gnutls-serv {gnutls.device}; Xvfb {screen.display}")
         for browser in args.browsers.split(","):
             t = time.time()
-            {"firefox": firefox_tests, "chromium": chromium_tests}[browser](args, display, demo, gnutls, cert)
+            {"firefox": firefox_tests, "chromium": chromium_tests}[browser](args, screen, demo, gnutls, cert)
             log(f"{browser}: {time.time() - t:.0f} s")
     finally:
         if gnutls:
             gnutls.stop()
         if demo and demo.proc.poll() is None:
             demo.stop()
-        xvfb.terminate()
-        xvfb.wait()
-    print(f"browser-test: {results.passed} passed, {len(results.failed)} failed "
-          f"({time.time() - started:.0f} s)")
-    if results.failed:
-        print("failed: " + ", ".join(results.failed) + f" (logs in {SCRATCH})")
+        screen.stop()
+    status = results.summary("browser-test", started)
+    if status:
+        print(f"(logs in {SCRATCH})")
     else:
         shutil.rmtree(SCRATCH, ignore_errors=True)
-    sys.exit(1 if results.failed else 0)
+    sys.exit(status)
 
 
 if __name__ == "__main__":
