@@ -41,7 +41,11 @@ async function init() {
   } else if (status.device) {
     show(status.device);
   }
-  document.getElementById("user").focus();
+  // The user of the last login (e.g. the password was changed on the device): only the
+  // password to type again.
+  const user = document.getElementById("user");
+  if (status.device && status.device.user) user.value = status.device.user;
+  (user.value ? document.getElementById("password") : user).focus();
   document.body.dataset.ready = "1";
 }
 

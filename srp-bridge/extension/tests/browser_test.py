@@ -221,6 +221,8 @@ def password_changed(b, screen, demo, prefix, shot):
           (b.url(), data))
     time.sleep(0.5)
     screenshot(screen, shot, "1280x520+0+0")
+    user = b.js("return document.getElementById('user').value")
+    check(f"{prefix} ... with the user name filled in ({demo.user})", user == demo.user, user)
     state = popup_state(b, d, new_tab=True)
     check(f"{prefix} ... and the popup: wrong-password, no badge on the tab",
           state.get("state") == "wrong-password" and not state.get("badge"), state)

@@ -140,6 +140,8 @@ async function passwordChanged(page, context, demo) {
   await page.mouse.move(1200, 700);
   await sleep(500);
   screenshot("chromium-password-changed.png", "1280x520+0+0");
+  const user = await page.inputValue("#user");
+  check(`... with the user name filled in (${demo.user})`, user === demo.user, user);
   const tab2 = await context.newPage();
   const st = await popupState(tab2, d);
   await tab2.close();
