@@ -55,6 +55,10 @@ const NSS_MEMBERS: &[&str] = &["firefox-140.12.0/security/nss"];
 /// here, before `gecko-ui/`, so that PSM sees the TLS-SRP API.
 const NSS_DIR: &str = "security/nss";
 
+/// The object that registers the classes of every `components.conf` (generated in the export
+/// tier): compile-check builds it when the series touches one.
+const STATIC_COMPONENTS: &str = "xpcom/components/StaticComponents.o";
+
 /// Where Debian installs the application (the front-end test copies it).
 const FIREFOX_DIR: &str = "/usr/lib/firefox-esr";
 
@@ -541,6 +545,9 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
         touched.extend(prior.touched_files()?.into_iter().map(|f| prior.subdir.join(f)));
     }
     touched.extend(series.touched_files()?);
+    // A components.conf registers its classes in the generated StaticComponents.cpp of
+    // xpcom/components, which includes their headers and calls their constructors.
+    let registers = touched.iter().any(|f| f.file_name() == Some("components.conf".as_ref()));
     let mut dirs: Vec<PathBuf> = Vec::new();
     for file in touched {
         let dir = file.parent().unwrap_or(Path::new("")).to_owned();
@@ -574,6 +581,13 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
             objects.len(),
             started.elapsed()
         ));
+    }
+    if registers {
+        let target = STATIC_COMPONENTS;
+        let started = std::time::Instant::now();
+        crate::step(&format!("mach build {target} (the series' components.conf)"));
+        mach.run(sh, &["build", "-j2", target])?;
+        summary.push(format!("{target}: compiled ({:.0?})", started.elapsed()));
     }
     println!("compile-check of the directories gecko-ui touches:\n  {}", summary.join("\n  "));
     Ok(())
