@@ -589,7 +589,10 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
         mach.run(sh, &["build", "-j2", target])?;
         summary.push(format!("{target}: compiled ({:.0?})", started.elapsed()));
     }
-    println!("compile-check of the directories gecko-ui touches:\n  {}", summary.join("\n  "));
+    println!(
+        "compile-check of the directories the series touch (NSS's in security/nss, gecko-ui's):\n  {}",
+        summary.join("\n  ")
+    );
     Ok(())
 }
 
