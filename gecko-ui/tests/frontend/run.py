@@ -73,10 +73,10 @@ APPENDED = {
     ),
 }
 # Build files, compiled code (PSM's C++ and its components.conf end up in
-# libxul, which the stock binary's PSM stands for) and tests have no packaged
-# counterpart.
+# libxul, which the stock binary's PSM stands for) and tests (test/, tests/)
+# have no packaged counterpart.
 BUILD_ONLY = re.compile(
-    r"(\.idl|\.cpp|\.h|/components\.conf|/moz\.build|\.mn|/test/.*)$"
+    r"(\.idl|\.cpp|\.h|/components\.conf|/moz\.build|\.mn|/tests?/.*)$"
 )
 JARS = {"browser": "browser/omni.ja", "toolkit": "omni.ja"}
 
