@@ -51,6 +51,14 @@ const STRIP_COMPONENTS: u32 = 1;
 /// unpacks, as `nss/` (the layout of NSS's own release tarballs).
 const NSS_MEMBERS: &[&str] = &["firefox-140.12.0/security/nss"];
 
+/// Where the tree vendors NSS: NSS's series (`nss-patches/`, with its 3.112 delta) applies
+/// here, before `gecko-ui/`, so that PSM sees the TLS-SRP API.
+const NSS_DIR: &str = "security/nss";
+
+/// The object that registers the classes of every `components.conf` (generated in the export
+/// tier): compile-check builds it when the series touches one.
+const STATIC_COMPONENTS: &str = "xpcom/components/StaticComponents.o";
+
 /// Where Debian installs the application (the front-end test copies it).
 const FIREFOX_DIR: &str = "/usr/lib/firefox-esr";
 
@@ -191,6 +199,14 @@ impl Upstream for Firefox {
                 suite: "bookworm",
             }),
         })
+    }
+
+    /// NSS's series (with the delta for 3.112.5, the NSS this tree vendors) in `security/nss`.
+    /// Firefox's build of it (gyp read into moz.build) passes no `srp_ffi_*` variables, so
+    /// NSS builds without the core: `NSS_DISABLE_TLS_SRP`, the SRP API present and failing
+    /// with `SSL_ERROR_FEATURE_DISABLED`.
+    fn prior_series(&self, sh: &Shell) -> anyhow::Result<Vec<Series>> {
+        Ok(vec![upstream::series(sh, &crate::nss::Nss::FIREFOX)?.applied_in(NSS_DIR)])
     }
 
     /// Firefox's formatters on the files the series leaves: zero diffs.
@@ -523,11 +539,22 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     mach.run(sh, &["build", "-j2", "pre-export", "export", "pre-compile"])?;
     eprintln!("pre-export, export and pre-compile tiers in {:.0?}", started.elapsed());
+    // NSS's series first (security/nss/lib/ssl: libssl without the core), then gecko-ui's.
+    let mut touched = Vec::new();
+    for prior in Firefox.prior_series(sh)? {
+        touched.extend(prior.touched_files()?.into_iter().map(|f| prior.subdir.join(f)));
+    }
+    touched.extend(series.touched_files()?);
+    // A components.conf registers its classes in the generated StaticComponents.cpp of
+    // xpcom/components, which includes their headers and calls their constructors.
+    let registers = touched.iter().any(|f| f.file_name() == Some("components.conf".as_ref()));
     let mut dirs: Vec<PathBuf> = Vec::new();
-    for file in series.touched_files()? {
+    for file in touched {
         let dir = file.parent().unwrap_or(Path::new("")).to_owned();
-        if !dirs.contains(&dir) {
-            dirs.push(dir);
+        for dir in build_dirs(&mach.obj, &dir) {
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
         }
     }
     let mut summary = Vec::new();
@@ -555,8 +582,37 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
             started.elapsed()
         ));
     }
-    println!("compile-check of the directories gecko-ui touches:\n  {}", summary.join("\n  "));
+    if registers {
+        let target = STATIC_COMPONENTS;
+        let started = std::time::Instant::now();
+        crate::step(&format!("mach build {target} (the series' components.conf)"));
+        mach.run(sh, &["build", "-j2", target])?;
+        summary.push(format!("{target}: compiled ({:.0?})", started.elapsed()));
+    }
+    println!(
+        "compile-check of the directories the series touch (NSS's in security/nss, gecko-ui's):\n  {}",
+        summary.join("\n  ")
+    );
     Ok(())
+}
+
+/// The object directories that build the sources of `dir` (relative to the tree): `dir`
+/// itself for a moz.build directory; for a directory of gyp targets (NSS's `lib/ssl` becomes
+/// `lib/ssl/ssl_ssl`, `lib/ssl/ssl_ssl3` ...), each target's directory. A directory that is
+/// not built (NSS's gtests and `cmd/` in Firefox) gives itself, which has no objects.
+fn build_dirs(obj: &Path, dir: &Path) -> Vec<PathBuf> {
+    if obj.join(dir).join("Makefile").exists() {
+        return vec![dir.to_owned()];
+    }
+    let mut targets: Vec<PathBuf> = fs::read_dir(obj.join(dir))
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().join("Makefile").exists())
+        .map(|entry| dir.join(entry.file_name()))
+        .collect();
+    targets.sort();
+    if targets.is_empty() { vec![dir.to_owned()] } else { targets }
 }
 
 /// The objects (`OBJS`, relative to the object directory) that `objdir`'s Makefile builds;

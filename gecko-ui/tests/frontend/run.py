@@ -74,8 +74,12 @@ APPENDED = {
         "components/components.manifest",
     ),
 }
-# Build files and tests have no packaged counterpart.
-BUILD_ONLY = re.compile(r"(\.idl|/moz\.build|\.mn|/test/.*)$")
+# Build files, compiled code (PSM's C++ and its components.conf end up in
+# libxul, which the stock binary's PSM stands for) and tests (test/, tests/)
+# have no packaged counterpart.
+BUILD_ONLY = re.compile(
+    r"(\.idl|\.cpp|\.h|/components\.conf|/moz\.build|\.mn|/tests?/.*)$"
+)
 JARS = {"browser": "browser/omni.ja", "toolkit": "omni.ja"}
 
 RESULTS = []

@@ -92,6 +92,12 @@ pub trait Upstream {
     }
     /// The pinned source and its provider.
     fn source(&self, sh: &Shell) -> anyhow::Result<Source>;
+    /// Series of other upstreams that this tree carries, applied in order before its own
+    /// series, each in its own subfolder ([`Series::applied_in`]): Firefox's `security/nss`
+    /// gets NSS's series with its 3.112 delta. Part of the tree's stamp and of the checker.
+    fn prior_series(&self, _sh: &Shell) -> anyhow::Result<Vec<Series>> {
+        Ok(Vec::new())
+    }
     /// Runs on a freshly unpacked tree before the series is applied: a Debian source package
     /// that needs Debian's own patches applies `debian/patches` here (`quilt push -a` with
     /// `QUILT_PATCHES=debian/patches`). Part of the tree's stamp through the series only, so
@@ -254,6 +260,10 @@ pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
     crate::deps::ensure_debian_packages(sh, &["patch"])?;
     let series = series(sh, upstream)?;
     series.check_files()?;
+    let prior = upstream.prior_series(sh)?;
+    for s in &prior {
+        s.check_files()?;
+    }
     let source = upstream.source(sh)?;
     let files = fetch(sh, &source)?;
     let scratch = tempfile::Builder::new()
@@ -261,6 +271,23 @@ pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
         .tempdir_in(crate::cache::dir()?)?;
     stage(sh, upstream, &source, &files, &series, scratch.path())?;
     upstream.check_tree(sh, scratch.path(), &series)?;
+    for s in &prior {
+        println!(
+            "{} in {}: {} patches, all listed once, all in the house format, all apply with zero \
+             fuzz{}",
+            s.dir.display(),
+            s.subdir.display(),
+            s.patches.len(),
+            match &s.delta {
+                Some(d) => format!(
+                    " ({} from the delta {}, at zero offset)",
+                    d.patches.len(),
+                    d.dir.display()
+                ),
+                None => " and zero offset".to_owned(),
+            }
+        );
+    }
     match &series.delta {
         None => println!(
             "{}: {} patches, all listed once, all in the house format, all apply with zero fuzz \
@@ -348,6 +375,9 @@ pub fn work_tree(
 ) -> anyhow::Result<(Work, crate::cache::Lock)> {
     let series = series(sh, upstream)?;
     series.check_files()?;
+    for prior in upstream.prior_series(sh)? {
+        prior.check_files()?;
+    }
     let source = upstream.source(sh)?;
     crate::deps::ensure_debian_packages(sh, &["patch"])?;
     let lock = crate::cache::lock(&base(upstream)?.join("work.lock"))?;
@@ -404,6 +434,13 @@ fn prepare(
             stamp += &format!("members {}\n", f.members.join(" "));
         }
     }
+    for prior in upstream.prior_series(sh)? {
+        stamp += &format!(
+            "series in {} sha256 {}\n",
+            prior.subdir.display(),
+            crate::cache::sha256_bytes(sh, &prior.contents()?)?
+        );
+    }
     stamp += &format!("series sha256 {}\n", crate::cache::sha256_bytes(sh, &series.contents()?)?);
     if work.tree.exists() && fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
         eprintln!("reusing {} (same source, same series)", work.tree.display());
@@ -449,6 +486,15 @@ fn stage(
         unpack(path, staging, file)?;
     }
     upstream.after_unpack(sh, staging)?;
+    for prior in upstream.prior_series(sh)? {
+        crate::step(&format!(
+            "applying {} patches from {} in {}",
+            prior.patches.len(),
+            prior.dir.display(),
+            prior.subdir.display()
+        ));
+        prior.apply(sh, staging)?;
+    }
     crate::step(&format!(
         "applying {} patches from {}",
         series.patches.len(),
@@ -742,6 +788,65 @@ mod tests {
         assert_eq!(fs::read_to_string(tree.join("src/a.c")).unwrap(), "two\n");
         assert!(tree.join("debian/rules").exists());
         assert_eq!(fs::read_to_string(tree.join("after-unpack")).unwrap(), "ran");
+    }
+
+    /// An upstream that carries another upstream's series in a subfolder (Firefox's
+    /// `security/nss`).
+    struct Carrier {
+        prior: PathBuf,
+    }
+
+    impl Upstream for Carrier {
+        fn name(&self) -> &'static str {
+            "carrier"
+        }
+        fn series_dir(&self) -> &'static str {
+            "carrier-patches"
+        }
+        fn source(&self, _sh: &Shell) -> anyhow::Result<Source> {
+            unreachable!("the test passes its source")
+        }
+        fn prior_series(&self, _sh: &Shell) -> anyhow::Result<Vec<Series>> {
+            Ok(vec![Series::load(&self.prior)?.applied_in("vendor/lib")])
+        }
+    }
+
+    /// The prior series applies in its subfolder first; the tree's own series then sees (and
+    /// may change) what it left.
+    #[test]
+    fn a_prior_series_applies_in_its_subfolder_before_the_series() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let sh = Shell::new().unwrap();
+        let patch = |file: &str, old: &str, new: &str| {
+            format!(
+                "Description: change {file}\nAuthor: t\nForwarded: no\nLast-Update: 2026-12-03\n\n\
+                 --- a/{file}\n+++ b/{file}\n@@ -1 +1 @@\n-{old}\n+{new}\n"
+            )
+        };
+        for (path, text) in [
+            ("orig/app-1.0/vendor/lib/api.h", "old api\n".to_owned()),
+            ("lib-patches/series", "api.patch\n".to_owned()),
+            ("lib-patches/api.patch", patch("api.h", "old api", "new api")),
+            ("app-patches/series", "use.patch\n".to_owned()),
+            ("app-patches/use.patch", patch("vendor/lib/api.h", "new api", "used api")),
+        ] {
+            fs::create_dir_all(dir.join(path).parent().unwrap()).unwrap();
+            fs::write(dir.join(path), text).unwrap();
+        }
+        let (orig, orig_dir) = (dir.join("app-1.0.tar.gz"), dir.join("orig"));
+        cmd!(sh, "tar -czf {orig} -C {orig_dir} app-1.0").run().unwrap();
+        let pin = Pin { name: "app", version: "1.0", file: "app-1.0.tar.gz", size: 0, sha256: "" };
+        let source = Source {
+            files: vec![SourceFile { pin, strip_components: 1, members: &[] }],
+            provider: Box::new(Prefetched),
+        };
+        let upstream = Carrier { prior: dir.join("lib-patches") };
+        let series = Series::load(&dir.join("app-patches")).unwrap();
+        let tree = dir.join("tree");
+        fs::create_dir_all(&tree).unwrap();
+        stage(&sh, &upstream, &source, &[orig], &series, &tree).unwrap();
+        assert_eq!(fs::read_to_string(tree.join("vendor/lib/api.h")).unwrap(), "used api\n");
     }
 
     /// `members` unpacks one folder of a tarball (Firefox's `security/nss`), `strip_components`
