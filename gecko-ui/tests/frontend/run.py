@@ -75,10 +75,11 @@ APPENDED = {
     ),
 }
 # Build files, compiled code (PSM's C++ and its components.conf end up in
-# libxul, which the stock binary's PSM stands for) and tests (test/, tests/)
-# have no packaged counterpart.
+# libxul, which the stock binary's PSM stands for; so do the static prefs of
+# StaticPrefList.yaml) and tests (test/, tests/) have no packaged counterpart.
 BUILD_ONLY = re.compile(
-    r"(\.idl|\.cpp|\.h|/components\.conf|/moz\.build|\.mn|/tests?/.*)$"
+    r"(\.idl|\.cpp|\.h|/components\.conf|/moz\.build|\.mn|/StaticPrefList\.yaml"
+    r"|/tests?/.*)$"
 )
 JARS = {"browser": "browser/omni.ja", "toolkit": "omni.ja"}
 
