@@ -233,69 +233,121 @@ fn unlisted(dir: &Path, listed: &std::collections::HashSet<&str>) -> anyhow::Res
 }
 
 /// How a delta's copy of a patch (`copy`) differs from the series' patch (`main`) beyond what
-/// the other upstream version explains, as problems (empty when it is only that). The copy
-/// must have the same lines in the same order and of the same kinds (header, file names,
-/// `@@`, context, removed, added); it may differ in the `@@` lines' numbers and function names,
-/// in context lines, in removed lines (upstream's text), and in added lines only within a hunk
-/// whose removed lines differ too (a line upstream changed, changed the same way). So a change
-/// to a patch of the series that its copy lacks is found.
+/// the other upstream version explains, as problems (empty when it is only that). The copy must
+/// have the same header and change the same files in the same order. Context lines and the
+/// `@@` lines are upstream's text and may differ, also in number (a hunk at the end of a file
+/// in one version and not in the other). A file whose removed lines differ (upstream changed a
+/// line the patch changes, or the file is generated and written anew for the other version,
+/// such as BoringSSL's `err_data.cc` and `obj_dat.h`) may differ in its added lines; in every
+/// other file the copy's added lines must be the patch's, hunk by hunk (as one hunk when the
+/// two split the file into different numbers of hunks). So a change to a patch of the series
+/// that its copy lacks is found.
 pub fn delta_drift(main: &str, copy: &str) -> Vec<String> {
-    let (main, copy): (Vec<&str>, Vec<&str>) = (main.lines().collect(), copy.lines().collect());
-    if main.len() != copy.len() {
-        return vec![format!(
-            "the delta's copy has {} lines, the series' patch {}: refresh the copy from it",
-            copy.len(),
-            main.len()
-        )];
-    }
-    let diff_start = main.iter().position(|l| l.starts_with("--- ")).unwrap_or(main.len());
+    let (main, copy) = (Diff::parse(main), Diff::parse(copy));
     let mut problems = Vec::new();
-    let mut removed_differs = false;
-    let mut added_differs = Vec::new();
-    // At a hunk's end: its added lines may differ only if its removed lines do.
-    let end_hunk =
-        |problems: &mut Vec<String>, removed_differs: &mut bool, added: &mut Vec<usize>| {
-            if !*removed_differs {
-                problems.extend(added.iter().map(|n| {
-                    format!(
-                        "line {n}: an added line differs from the series' patch where upstream's \
-                     does not"
-                    )
-                }));
-            }
-            *removed_differs = false;
-            added.clear();
+    if main.header != copy.header {
+        problems.push("the DEP-3 header differs from the series' patch".to_owned());
+    }
+    let names = |d: &Diff| d.files.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
+    if names(&main) != names(&copy) {
+        problems.push(format!(
+            "changes the files {:?}, the series' patch {:?}: refresh the copy from it",
+            names(&copy),
+            names(&main)
+        ));
+        return problems;
+    }
+    let texts = |lines: &[(usize, String)]| lines.iter().map(|l| l.1.clone()).collect::<Vec<_>>();
+    for (a, b) in main.files.iter().zip(&copy.files) {
+        let (all_a, all_b) = (Hunk::join(&a.hunks), Hunk::join(&b.hunks));
+        if texts(&all_a.removed) != texts(&all_b.removed) {
+            continue;
+        }
+        let pairs: Vec<(Hunk, Hunk)> = if a.hunks.len() == b.hunks.len() {
+            a.hunks.iter().cloned().zip(b.hunks.iter().cloned()).collect()
+        } else {
+            vec![(all_a, all_b)]
         };
-    for (i, (a, b)) in main.iter().zip(&copy).enumerate() {
-        let n = i + 1;
-        let kind = |l: &str| l.chars().next().unwrap_or(' ');
-        if i < diff_start || a.starts_with("--- ") || a.starts_with("+++ ") {
-            if a != b {
-                problems.push(format!(
-                    "line {n}: differs from the series' patch (header or file name)"
-                ));
-            }
-            continue;
-        }
-        if a.starts_with("@@") {
-            end_hunk(&mut problems, &mut removed_differs, &mut added_differs);
-            if !b.starts_with("@@") {
-                problems.push(format!("line {n}: not a hunk header as in the series' patch"));
-            }
-            continue;
-        }
-        if kind(a) != kind(b) {
-            problems.push(format!("line {n}: not the same kind of line as in the series' patch"));
-        } else if a != b {
-            match kind(a) {
-                '-' => removed_differs = true,
-                '+' => added_differs.push(n),
-                _ => {}
-            }
+        for (x, y) in pairs.into_iter().filter(|(x, y)| texts(&x.added) != texts(&y.added)) {
+            let line = y
+                .added
+                .iter()
+                .zip(x.added.iter().map(Some).chain(std::iter::repeat(None)))
+                .find(|(c, m)| m.is_none_or(|m| m.1 != c.1))
+                .map_or(y.first, |(c, _)| c.0);
+            problems.push(format!(
+                "line {line} ({}): the added lines differ from the series' patch where \
+                 upstream's removed lines do not",
+                a.name
+            ));
         }
     }
-    end_hunk(&mut problems, &mut removed_differs, &mut added_differs);
     problems
+}
+
+/// A patch read for [`delta_drift`]: its header and, per file, the removed and added lines of
+/// each hunk (with their line numbers in the patch).
+struct Diff {
+    header: Vec<String>,
+    files: Vec<FileDiff>,
+}
+
+struct FileDiff {
+    name: String,
+    hunks: Vec<Hunk>,
+}
+
+#[derive(Clone, Default)]
+struct Hunk {
+    /// The line number of the `@@` line.
+    first: usize,
+    removed: Vec<(usize, String)>,
+    added: Vec<(usize, String)>,
+}
+
+impl Hunk {
+    /// All hunks of a file as one.
+    fn join(hunks: &[Hunk]) -> Hunk {
+        let mut all = Hunk { first: hunks.first().map_or(0, |h| h.first), ..Hunk::default() };
+        for h in hunks {
+            all.removed.extend(h.removed.iter().cloned());
+            all.added.extend(h.added.iter().cloned());
+        }
+        all
+    }
+}
+
+impl Diff {
+    fn parse(text: &str) -> Diff {
+        let lines: Vec<&str> = text.lines().collect();
+        let start = lines.iter().position(|l| l.starts_with("--- ")).unwrap_or(lines.len());
+        let mut diff = Diff {
+            header: lines[..start].iter().map(|l| l.to_string()).collect(),
+            files: Vec::new(),
+        };
+        for (i, line) in lines.iter().enumerate().skip(start) {
+            let n = i + 1;
+            if line.starts_with("--- ") && lines.get(i + 1).is_some_and(|l| l.starts_with("+++ ")) {
+                diff.files.push(FileDiff { name: lines[i + 1][4..].to_owned(), hunks: Vec::new() });
+                continue;
+            }
+            if line.starts_with("+++ ") && i > 0 && lines[i - 1].starts_with("--- ") {
+                continue;
+            }
+            let Some(file) = diff.files.last_mut() else { continue };
+            if line.starts_with("@@") {
+                file.hunks.push(Hunk { first: n, ..Hunk::default() });
+                continue;
+            }
+            let Some(hunk) = file.hunks.last_mut() else { continue };
+            if let Some(rest) = line.strip_prefix('-') {
+                hunk.removed.push((n, rest.to_owned()));
+            } else if let Some(rest) = line.strip_prefix('+') {
+                hunk.added.push((n, rest.to_owned()));
+            }
+        }
+        diff
+    }
 }
 
 /// The patch names of a quilt `series` file: one per line, `#` comments and blank lines
@@ -475,7 +527,8 @@ mod tests {
     }
 
     /// A delta's copy may differ from the patch where upstream differs (line numbers, context,
-    /// a changed line changed the same way), not in what the patch adds.
+    /// also how much of it, a changed line changed the same way, a generated file written
+    /// anew), not in what the patch adds.
     #[test]
     fn delta_drift_finds_changes_the_copy_lacks() {
         let main = GOOD.replace("@@ -1,1 +1,1 @@\n", "@@ -1,2 +1,2 @@ f()\n ctx\n");
@@ -483,17 +536,45 @@ mod tests {
         let upstream = main.replace("@@ -1,2 +1,2 @@ f()", "@@ -9,2 +9,2 @@ g()");
         let upstream = upstream.replace(" ctx\n", " other ctx\n");
         assert_eq!(delta_drift(&main, &upstream), Vec::<String>::new(), "numbers, context");
+        let more_context = upstream.replace("+new\n", "+new\n trailing ctx\n");
+        assert_eq!(delta_drift(&main, &more_context), Vec::<String>::new(), "more context");
         let changed = upstream.replace("-old\n+new\n", "-old -q\n+new -q\n");
         assert_eq!(delta_drift(&main, &changed), Vec::<String>::new(), "a line upstream changed");
         let drifted = main.replace("+new\n", "+newer\n");
         assert_eq!(
             delta_drift(&main, &drifted),
-            ["line 11: an added line differs from the series' patch where upstream's does not"]
+            ["line 11 (b/lib/ssl/ssl.gyp): the added lines differ from the series' patch where \
+                 upstream's removed lines do not"]
         );
         let longer = main.replace("+new\n", "+new\n+more\n");
-        assert!(delta_drift(&main, &longer)[0].contains("has 12 lines"));
+        assert!(delta_drift(&main, &longer)[0].starts_with("line 12 "), "{longer}");
         let header = main.replace("Last-Update: 2026-12-02", "Last-Update: 2026-12-03");
-        assert!(delta_drift(&main, &header)[0].contains("line 4: differs"));
+        assert_eq!(
+            delta_drift(&main, &header),
+            ["the DEP-3 header differs from the series' patch"]
+        );
+        let other_file = main.replace("ssl.gyp", "other.gyp");
+        assert!(delta_drift(&main, &other_file)[0].contains("changes the files"));
+        // Two hunks in one version, one in the other: the file is compared as a whole.
+        let two = format!("{main}@@ -20,1 +20,1 @@\n-old2\n+new2\n");
+        let merged = main.replace("+new\n", "+new\n ctx\n-old2\n+new2\n");
+        assert_eq!(delta_drift(&two, &merged), Vec::<String>::new(), "hunks merged");
+        let merged_drifted = merged.replace("+new2", "+newer2");
+        assert_eq!(delta_drift(&two, &merged_drifted).len(), 1, "{merged_drifted}");
+        // A generated file written anew: its removed lines differ, so may its added ones.
+        let regenerated = main.replace("-old\n+new\n", "-0x1\n-0x2\n+0x3\n");
+        let regenerated = format!("{regenerated}@@ -30,1 +30,1 @@\n-0x4\n+0x5\n");
+        assert_eq!(delta_drift(&main, &regenerated), Vec::<String>::new(), "regenerated");
+        // A file whose removed lines differ somewhere may differ in any of its hunks' added
+        // lines; the others are still checked.
+        let two_files = format!("{two}--- a/b.c\n+++ b/b.c\n@@ -1,1 +1,1 @@\n-x\n+y\n");
+        let changed_files = two_files
+            .replace("-old\n", "-old -q\n")
+            .replace("+new2\n", "+new2\n+gap\n")
+            .replace("+y\n", "+z\n");
+        let problems = delta_drift(&two_files, &changed_files);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("(b/b.c)"), "{problems:?}");
     }
 
     #[test]
@@ -542,5 +623,22 @@ mod tests {
         assert_eq!(lint_patch(header_only), ["contains no diff"]);
         let new_file = GOOD.replace("--- a/lib/ssl/ssl.gyp", "--- /dev/null");
         assert_eq!(lint_patch(&new_file), Vec::<String>::new());
+    }
+}
+
+/// The project's deltas are in step with their series (what `check` says before it applies
+/// anything), so a change to a patch that its delta copy lacks fails `cargo test`.
+#[cfg(test)]
+mod project_deltas {
+    use super::*;
+
+    #[test]
+    fn every_delta_follows_its_series() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        for (series, delta) in [("nss-patches", "3.112"), ("boringssl-patches", "chromium-150")] {
+            let dir = root.join(series);
+            let series = Series::load(&dir).unwrap().with_delta(&dir.join(delta)).unwrap();
+            series.check_files().unwrap();
+        }
     }
 }
