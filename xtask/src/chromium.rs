@@ -11,13 +11,13 @@
 //!   files and series is reused (its stamp holds their checksums).
 //! - `check`: the series checker on a fresh scratch tree (entries exist, none unused or twice,
 //!   DEP-3 and house format, all apply with zero fuzz and zero offset after Debian's patches).
-//! - `configure`: Debian's build dependencies (`apt-get build-dep` on the tree's
-//!   `debian/control`, when `dpkg-checkbuilddeps` finds some missing), Debian's configure steps
-//!   (`debian/rules override_dh_auto_configure`: bindgen, Node, rollup, esbuild and gperf put
-//!   where the build looks for them, system libraries unbundled), then `gn gen` with the
-//!   arguments `debian/rules` passes (read from it with make) and the two this Rust needs,
-//!   into `<cache>/chromium/work/out`. No download: clang-19, lld-19, `rustc-web` and the
-//!   system `gn` (`generate-ninja`).
+//! - `configure`: Debian's build dependencies ([`BUILD_PACKAGES`], installed when missing),
+//!   Debian's configure steps (those of `debian/rules override_dh_auto_configure` a net build
+//!   needs: bindgen, Node, esbuild and gperf put where the build looks for them, system
+//!   libraries unbundled), then `gn gen` with the arguments `debian/rules` passes (read from it
+//!   with make) and the two this Rust needs, into `<cache>/chromium/work/out`. Nothing is
+//!   downloaded besides Debian packages: clang-19, lld-19, `rustc-web` and the system `gn`
+//!   (`generate-ninja`).
 //!
 //! BoringSSL at Chromium's revision (`third_party/boringssl/src`) is built and tested on its
 //! own with `cargo xtask boringssl build|test --chromium` ([`boringssl_source`]).
@@ -66,9 +66,68 @@ const BORINGSSL_STRIP_COMPONENTS: u32 = 4;
 const EXTRA_GN_ARGS: &[&str] =
     &[r#"removed_rust_stdlib_libs=["adler"]"#, r#"added_rust_stdlib_libs=["adler2"]"#];
 
-/// What reading `debian/rules` and running its configure steps need before the build
-/// dependencies are known: make, dpkg-dev (`dpkg-architecture`, `dpkg-checkbuilddeps`), quilt.
-const TOOL_PACKAGES: &[&str] = &["make", "dpkg-dev", "quilt", "xz-utils"];
+/// The `Build-Depends` of the pinned `debian/control` that a machine with another Node can
+/// install, with make and dpkg-dev for reading `debian/rules`. Left out: `rollup` and
+/// `node-rollup-plugin-terser`, whose Debian Node modules conflict with a Node from elsewhere
+/// (this machine's 20.x); only the WebUI and DevTools bundles use them, not `//net`. The Node
+/// the build runs is the machine's `node` (`nodejs:any`).
+const BUILD_PACKAGES: &[&str] = &[
+    "make",
+    "dpkg-dev",
+    "quilt",
+    "xz-utils",
+    "clang-19",
+    "lld-19",
+    "llvm-19",
+    "libclang-rt-19-dev",
+    "libc++-19-dev",
+    "rustc-web",
+    "rustfmt-web",
+    "bindgen",
+    "generate-ninja",
+    "ninja-build",
+    "pkgconf",
+    "python3",
+    "python3-jinja2",
+    "flex",
+    "yasm",
+    "gperf",
+    "bison",
+    "esbuild",
+    "xcb-proto",
+    "libdav1d-dev",
+    "libxshmfence-dev",
+    "libgles2-mesa-dev",
+    "libopenh264-dev",
+    "mesa-common-dev",
+    "rapidjson-dev",
+    "libva-dev",
+    "libgbm-dev",
+    "libelf-dev",
+    "libpci-dev",
+    "libcap-dev",
+    "libkrb5-dev",
+    "libexif-dev",
+    "libflac-dev",
+    "libudev-dev",
+    "libpipewire-0.3-dev",
+    "libpthreadpool-dev",
+    "libopus-dev",
+    "liblcms2-dev",
+    "libpam0g-dev",
+    "libdouble-conversion-dev",
+    "libxnvctrl-dev",
+    "libsecret-1-dev",
+    "libspeechd-dev",
+    "libminizip-dev",
+    "libhunspell-dev",
+    "libxcb-dri3-dev",
+    "libusb-1.0-0-dev",
+    "libopenjp2-7-dev",
+    "libcups2-dev",
+    "libevdev-dev",
+    "libcurl4-openssl-dev",
+];
 
 /// Chromium as an upstream tree.
 #[derive(Clone, Copy, Default)]
@@ -185,7 +244,8 @@ pub fn boringssl_source() -> Source {
 /// [`EXTRA_GN_ARGS`].
 fn gn_args(sh: &Shell, tree: &Path) -> anyhow::Result<String> {
     let _dir = sh.push_dir(tree);
-    let print = "print-tls-srp-gn-args: ; @echo '$(defines)'";
+    // The shell of make's recipe reads `defines` as debian/rules' `--args="$(defines)"` does.
+    let print = r#"print-tls-srp-gn-args: ; @printf '%s\n' "$(defines)""#;
     let defines = cmd!(
         sh,
         "make -s --no-print-directory -f debian/rules --eval {print} print-tls-srp-gn-args"
@@ -200,19 +260,26 @@ fn gn_args(sh: &Shell, tree: &Path) -> anyhow::Result<String> {
     Ok(format!("{} {}", defines.trim(), EXTRA_GN_ARGS.join(" ")))
 }
 
-/// Debian's build dependencies, installed when `dpkg-checkbuilddeps` finds some missing
-/// (`apt-get build-dep` on the tree, from apt's configured sources).
-fn ensure_build_deps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+/// The steps of `debian/rules override_dh_auto_configure` a net build needs, in its order:
+/// `set_up_bindgen` (Debian's bindgen 0.66.1 from `debian/bindgen/`), the machine's Node where
+/// the build looks for it, esbuild for DevTools, gperf where Blink's build looks for it, and
+/// `debian/scripts/unbundle` (the system libraries' gn files). Left out: copying rollup (not
+/// installed, see [`BUILD_PACKAGES`]).
+fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
     let _dir = sh.push_dir(tree);
-    let check = cmd!(sh, "dpkg-checkbuilddeps").quiet().ignore_status().output()?;
-    if check.status.success() {
-        return Ok(());
+    cmd!(sh, "make -s -f debian/rules set_up_bindgen").quiet().ignore_stdout().run()?;
+    let node = cmd!(sh, "which node").quiet().read().context("no node")?;
+    for (dir, program) in [
+        ("third_party/node/linux/node-linux-x64/bin", node.trim()),
+        ("third_party/devtools-frontend/src/third_party/esbuild", "/usr/bin/esbuild"),
+        ("third_party/gperf/cipd/bin", "/usr/bin/gperf"),
+    ] {
+        let name = Path::new(program).file_name().context("no file name")?;
+        fs::create_dir_all(tree.join(dir))?;
+        fs::copy(program, tree.join(dir).join(name))
+            .with_context(|| format!("copying {program} to {dir}"))?;
     }
-    let unmet = String::from_utf8_lossy(&check.stderr).trim().to_owned();
-    crate::step(&format!("installing Debian's build dependencies of chromium: {unmet}"));
-    let _frontend = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
-    cmd!(sh, "apt-get build-dep -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 ./")
-        .run()?;
+    cmd!(sh, "./debian/scripts/unbundle").quiet().ignore_stdout().run()?;
     Ok(())
 }
 
@@ -220,18 +287,14 @@ fn ensure_build_deps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
 /// then `gn gen` into `<work>/out` with Debian's arguments (`args.gn` rewritten only when they
 /// change, so gn and ninja keep what they have).
 fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
-    crate::deps::ensure_debian_packages(sh, TOOL_PACKAGES)?;
+    crate::deps::ensure_debian_packages(sh, BUILD_PACKAGES)?;
     let tree = &work.tree;
-    ensure_build_deps(sh, tree)?;
     let tree_stamp = fs::read_to_string(work.dir.join("tree.stamp")).unwrap_or_default();
     let configure_stamp = work.dir.join("configure.stamp");
     if fs::read_to_string(&configure_stamp).ok().as_deref() != Some(tree_stamp.as_str()) {
-        crate::step(
-            "debian/rules override_dh_auto_configure (bindgen, node, rollup, esbuild, gperf; unbundling)",
-        );
+        crate::step("Debian's configure steps (bindgen, node, esbuild, gperf; unbundling)");
         let started = Instant::now();
-        let _dir = sh.push_dir(tree);
-        cmd!(sh, "make -f debian/rules override_dh_auto_configure").quiet().run()?;
+        debian_configure_steps(sh, tree)?;
         fs::write(&configure_stamp, &tree_stamp)?;
         eprintln!("Debian's configure steps in {:.0?}", started.elapsed());
     }
