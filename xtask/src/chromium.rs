@@ -260,6 +260,30 @@ fn gn_args(sh: &Shell, tree: &Path) -> anyhow::Result<String> {
     Ok(format!("{} {}", defines.trim(), EXTRA_GN_ARGS.join(" ")))
 }
 
+/// The toolchain's environment in Debian's build, which gn's unbundle toolchain
+/// (`build/toolchain/linux/unbundle`) reads at `gn gen`: what `debian/rules` exports (`CC`,
+/// `CXX`, `AR`, `NM`, `CXXFLAGS`, `LDFLAGS`), and `CFLAGS` and `CPPFLAGS` from
+/// `dpkg-buildflags`, as debhelper sets them.
+fn toolchain_env(sh: &Shell, tree: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let _dir = sh.push_dir(tree);
+    let print = r#"print-tls-srp-env: ; @printf '%s\n' "CC=$$CC" "CXX=$$CXX" "AR=$$AR" "NM=$$NM" "CXXFLAGS=$$CXXFLAGS" "LDFLAGS=$$LDFLAGS" "CFLAGS=$$(dpkg-buildflags --get CFLAGS)" "CPPFLAGS=$$(dpkg-buildflags --get CPPFLAGS)""#;
+    let text =
+        cmd!(sh, "make -s --no-print-directory -f debian/rules --eval {print} print-tls-srp-env")
+            .quiet()
+            .read()
+            .context("reading the toolchain's environment from debian/rules")?;
+    let env: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
+        .collect();
+    ensure!(
+        env.iter().any(|(k, v)| k == "CXX" && v.starts_with("clang++")),
+        "expected Debian's toolchain (CXX=clang++-N) from debian/rules, found {env:?}"
+    );
+    Ok(env)
+}
+
 /// The steps of `debian/rules override_dh_auto_configure` a net build needs, in its order:
 /// `set_up_bindgen` (Debian's bindgen 0.66.1 from `debian/bindgen/`), the machine's Node where
 /// the build looks for it, esbuild for DevTools, gperf where Blink's build looks for it, and
@@ -299,11 +323,13 @@ fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
         eprintln!("Debian's configure steps in {:.0?}", started.elapsed());
     }
     let args = gn_args(sh, tree)?;
+    let env = toolchain_env(sh, tree)?;
     let out = work.dir.join("out");
-    crate::step(&format!("gn gen {} --args={args}", out.display()));
+    let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    crate::step(&format!("{} gn gen {} --args={args}", shown.join(" "), out.display()));
     let started = Instant::now();
     let _dir = sh.push_dir(tree);
-    cmd!(sh, "gn gen {out} --args={args}").run()?;
+    cmd!(sh, "gn gen {out} --args={args}").envs(env).run()?;
     eprintln!("gn gen in {:.0?}", started.elapsed());
     Ok(())
 }
