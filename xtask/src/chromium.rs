@@ -1,4 +1,4 @@
-//! `cargo xtask chromium <fetch|check|configure>`: Chromium 150 (Debian's `chromium`
+//! `cargo xtask chromium <fetch|check|configure|compile-check>`: Chromium 150 (Debian's `chromium`
 //! 150.0.7871.100-1~deb12u1) with Debian's patches and the series in `chromium-ui/` (issue 12),
 //! as an [`Upstream`] (the shared fetch, check, tree and cache steps are in `upstream`).
 //! Chromium is not built here (a full build takes days on two cores), so it is no
@@ -18,6 +18,9 @@
 //!   with make) and the two this Rust needs, into `<cache>/chromium/work/out`. Nothing is
 //!   downloaded besides Debian packages: clang-19, lld-19, `rustc-web` and the system `gn`
 //!   (`generate-ninja`).
+//! - `compile-check`: the objects of the C and C++ sources the series touches (`gn outputs`),
+//!   built with Ninja in `<work>/out`, each listed with its result. Compiling is not linking;
+//!   headers are checked through the objects that include them.
 //!
 //! BoringSSL at Chromium's revision (`third_party/boringssl/src`) is built and tested on its
 //! own with `cargo xtask boringssl build|test --chromium` ([`boringssl_source`]).
@@ -150,6 +153,10 @@ enum ChromiumCommand {
     /// Debian's build dependencies (installed when missing) and configure steps, then `gn gen`
     /// with Debian's arguments into the cache's chromium/work/out.
     Configure,
+    /// Configure when needed, then compile the objects of every C and C++ file the series
+    /// touches (`gn outputs`), listing each with its result; fails on any error. The first
+    /// object of a directory needs its host tools first (about 50 minutes on 2 cores for net/).
+    CompileCheck,
 }
 
 impl Command {
@@ -165,6 +172,7 @@ impl Command {
                 let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
                 configure(sh, &work)
             }
+            ChromiumCommand::CompileCheck => compile_check(sh),
         }
     }
 }
@@ -331,5 +339,75 @@ fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
     let _dir = sh.push_dir(tree);
     cmd!(sh, "gn gen {out} --args={args}").envs(env).run()?;
     eprintln!("gn gen in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// File name endings of the sources whose objects `compile-check` builds (headers are
+/// compiled through the objects that include them).
+const SOURCES: &[&str] = &[".cc", ".c", ".cpp", ".mm"];
+
+/// `compile-check`: the objects of the series' C and C++ sources, built with Ninja in
+/// `<work>/out` (configured first when it has no `build.ninja`), with Ninja's progress; then
+/// each object listed with whether Ninja has it up to date.
+fn compile_check(sh: &Shell) -> anyhow::Result<()> {
+    let series = upstream::series(sh, &Chromium)?;
+    let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
+    let out = work.dir.join("out");
+    if !out.join("build.ninja").exists() {
+        configure(sh, &work)?;
+    }
+    let touched = series.touched_files()?;
+    let sources: Vec<String> = touched
+        .iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .filter(|f| SOURCES.iter().any(|e| f.ends_with(e)))
+        .collect();
+    if sources.is_empty() {
+        println!(
+            "compile-check: chromium-ui touches {} files, none of them a C or C++ source: \
+             nothing to compile",
+            touched.len()
+        );
+        return Ok(());
+    }
+    let _dir = sh.push_dir(&work.tree);
+    // One `gn outputs` for all of them (each run loads every build file: a minute or two);
+    // an object is its source's when their file stems match.
+    let labels: Vec<String> = sources.iter().map(|s| format!("//{s}")).collect();
+    let env = toolchain_env(sh, &work.tree)?;
+    let outputs = cmd!(sh, "gn outputs {out} {labels...}").envs(env).quiet().read()?;
+    let stem = |p: &str| Path::new(p).file_stem().map(|s| s.to_string_lossy().into_owned());
+    let mut objects: Vec<(String, String)> = Vec::new();
+    for source in &sources {
+        let found: Vec<&str> =
+            outputs.lines().filter(|l| l.ends_with(".o") && stem(l) == stem(source)).collect();
+        ensure!(!found.is_empty(), "{source}: no object in this configuration (gn outputs)");
+        objects.extend(found.iter().map(|o| (source.clone(), o.to_string())));
+    }
+    let targets: Vec<&str> = objects.iter().map(|(_, o)| o.as_str()).collect();
+    crate::step(&format!(
+        "ninja -k 0 {} objects of {} sources (the first object of a directory builds its host \
+         tools first: about 50 minutes on 2 cores for net/)",
+        targets.len(),
+        sources.len()
+    ));
+    let started = Instant::now();
+    let built = cmd!(sh, "ninja -C {out} -k 0 {targets...}").run();
+    let mut failed = Vec::new();
+    let mut summary = Vec::new();
+    for (source, object) in &objects {
+        let dry = cmd!(sh, "ninja -C {out} -n {object}").quiet().ignore_status().read()?;
+        let ok = dry.contains("no work to do");
+        summary.push(format!("{} {source} ({object})", if ok { "ok    " } else { "FAILED" }));
+        if !ok {
+            failed.push(source.clone());
+        }
+    }
+    println!(
+        "compile-check of the sources chromium-ui touches ({:.0?}):\n  {}",
+        started.elapsed(),
+        summary.join("\n  ")
+    );
+    ensure!(failed.is_empty() && built.is_ok(), "{} sources did not compile", failed.len());
     Ok(())
 }
