@@ -411,3 +411,41 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
     ensure!(failed.is_empty() && built.is_ok(), "{} sources did not compile", failed.len());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The gn arguments and the toolchain come from `debian/rules` as its shell lines read
+    /// them (`\"` becomes `"`), with the two adler arguments added.
+    #[test]
+    fn gn_args_and_toolchain_come_from_debian_rules() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sh = Shell::new().unwrap();
+        fs::create_dir_all(tmp.path().join("debian")).unwrap();
+        fs::write(
+            tmp.path().join("debian/rules"),
+            "export CC=clang-19\nexport CXX=clang++-19\nexport CXXFLAGS:=-O2 -stdlib=libc++\n\
+             defines:=clang_use_chrome_plugins=false\n\
+             defines+=rust_sysroot_absolute=\\\"/usr\\\" \\\n\
+             \tcustom_toolchain=\\\"//build/toolchain/linux/unbundle:default\\\"\n\
+             defines+=is_official_build=true\n%:\n\tdh $@\n",
+        )
+        .unwrap();
+        let args = gn_args(&sh, tmp.path()).unwrap();
+        assert_eq!(
+            args,
+            "clang_use_chrome_plugins=false rust_sysroot_absolute=\"/usr\" \
+             custom_toolchain=\"//build/toolchain/linux/unbundle:default\" \
+             is_official_build=true removed_rust_stdlib_libs=[\"adler\"] \
+             added_rust_stdlib_libs=[\"adler2\"]"
+        );
+        let env = toolchain_env(&sh, tmp.path()).unwrap();
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("CC"), Some("clang-19"));
+        assert_eq!(get("CXX"), Some("clang++-19"));
+        assert_eq!(get("CXXFLAGS"), Some("-O2 -stdlib=libc++"));
+        // From dpkg-buildflags (dpkg-dev), empty where it is not installed.
+        assert!(get("CPPFLAGS").is_some() && get("CFLAGS").is_some(), "{env:?}");
+    }
+}
