@@ -315,19 +315,25 @@ fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether Debian's configure steps ran on the tree as it is (`configure.stamp` holds the tree's
+/// stamp then): a tree brought up to date for a new series has lost what they wrote.
+fn configure_steps_done(work: &Work) -> bool {
+    let stamp = |name| fs::read_to_string(work.dir.join(name)).ok();
+    stamp("tree.stamp").is_some() && stamp("tree.stamp") == stamp("configure.stamp")
+}
+
 /// Debian's configure steps (once per tree: `<work>/configure.stamp` holds the tree's stamp),
 /// then `gn gen` into `<work>/out` with Debian's arguments (`args.gn` rewritten only when they
 /// change, so gn and ninja keep what they have).
 fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
     crate::deps::ensure_debian_packages(sh, BUILD_PACKAGES)?;
     let tree = &work.tree;
-    let tree_stamp = fs::read_to_string(work.dir.join("tree.stamp")).unwrap_or_default();
-    let configure_stamp = work.dir.join("configure.stamp");
-    if fs::read_to_string(&configure_stamp).ok().as_deref() != Some(tree_stamp.as_str()) {
+    if !configure_steps_done(work) {
         crate::step("Debian's configure steps (bindgen, node, esbuild, gperf; unbundling)");
         let started = Instant::now();
         debian_configure_steps(sh, tree)?;
-        fs::write(&configure_stamp, &tree_stamp)?;
+        let tree_stamp = fs::read_to_string(work.dir.join("tree.stamp")).unwrap_or_default();
+        fs::write(work.dir.join("configure.stamp"), tree_stamp)?;
         eprintln!("Debian's configure steps in {:.0?}", started.elapsed());
     }
     let args = gn_args(sh, tree)?;
@@ -353,7 +359,7 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
     let series = upstream::series(sh, &Chromium)?;
     let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
     let out = work.dir.join("out");
-    if !out.join("build.ninja").exists() {
+    if !out.join("build.ninja").exists() || !configure_steps_done(&work) {
         configure(sh, &work)?;
     }
     let touched = series.touched_files()?;
@@ -374,8 +380,9 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
     // One `gn outputs` for all of them (each run loads every build file: a minute or two);
     // an object is its source's when their file stems match.
     let labels: Vec<String> = sources.iter().map(|s| format!("//{s}")).collect();
+    // gn reads the toolchain from the environment, also when Ninja reruns it.
     let env = toolchain_env(sh, &work.tree)?;
-    let outputs = cmd!(sh, "gn outputs {out} {labels...}").envs(env).quiet().read()?;
+    let outputs = cmd!(sh, "gn outputs {out} {labels...}").envs(env.clone()).quiet().read()?;
     let stem = |p: &str| Path::new(p).file_stem().map(|s| s.to_string_lossy().into_owned());
     let mut objects: Vec<(String, String)> = Vec::new();
     for source in &sources {
@@ -392,7 +399,7 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
         sources.len()
     ));
     let started = Instant::now();
-    let built = cmd!(sh, "ninja -C {out} -k 0 {targets...}").run();
+    let built = cmd!(sh, "ninja -C {out} -k 0 {targets...}").envs(env).run();
     let mut failed = Vec::new();
     let mut summary = Vec::new();
     for (source, object) in &objects {
