@@ -156,7 +156,16 @@ enum ChromiumCommand {
     /// Configure when needed, then compile the objects of every C and C++ file the series
     /// touches (`gn outputs`), listing each with its result; fails on any error. The first
     /// object of a directory needs its host tools first (about 50 minutes on 2 cores for net/).
-    CompileCheck,
+    CompileCheck(CompileCheckArgs),
+}
+
+#[derive(clap::Args)]
+struct CompileCheckArgs {
+    /// Also compile the objects of this source, relative to the tree (repeatable): files the
+    /// series will touch, or the one whose object builds a directory's host tools
+    /// (`net/socket/ssl_client_socket_impl.cc`).
+    #[arg(long)]
+    file: Vec<String>,
 }
 
 impl Command {
@@ -172,7 +181,7 @@ impl Command {
                 let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
                 configure(sh, &work)
             }
-            ChromiumCommand::CompileCheck => compile_check(sh),
+            ChromiumCommand::CompileCheck(args) => compile_check(sh, &args.file),
         }
     }
 }
@@ -355,7 +364,7 @@ const SOURCES: &[&str] = &[".cc", ".c", ".cpp", ".mm"];
 /// `compile-check`: the objects of the series' C and C++ sources, built with Ninja in
 /// `<work>/out` (configured first when it has no `build.ninja`), with Ninja's progress; then
 /// each object listed with whether Ninja has it up to date.
-fn compile_check(sh: &Shell) -> anyhow::Result<()> {
+fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     let series = upstream::series(sh, &Chromium)?;
     let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
     let out = work.dir.join("out");
@@ -363,11 +372,17 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
         configure(sh, &work)?;
     }
     let touched = series.touched_files()?;
-    let sources: Vec<String> = touched
+    let mut sources: Vec<String> = touched
         .iter()
         .map(|f| f.to_string_lossy().into_owned())
         .filter(|f| SOURCES.iter().any(|e| f.ends_with(e)))
         .collect();
+    for file in extra {
+        ensure!(work.tree.join(file).is_file(), "--file {file}: no such file in the tree");
+        if !sources.contains(file) {
+            sources.push(file.clone());
+        }
+    }
     if sources.is_empty() {
         println!(
             "compile-check: chromium-ui touches {} files, none of them a C or C++ source: \
@@ -411,7 +426,7 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
         }
     }
     println!(
-        "compile-check of the sources chromium-ui touches ({:.0?}):\n  {}",
+        "compile-check of the sources chromium-ui touches and --file names ({:.0?}):\n  {}",
         started.elapsed(),
         summary.join("\n  ")
     );
