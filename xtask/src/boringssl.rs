@@ -18,6 +18,15 @@
 //!   TLS-SRP out (`BORINGSSL_NO_TLS_SRP`), which the build checks before it keeps the output.
 //! - `test`: build, then run `ssl_test` (optionally filtered; the sanitized build, or the one
 //!   without the core).
+//!
+//! `--chromium` (each command): BoringSSL as Chromium 150 vendors it (upstream revision
+//! 3a9254f16eda7a4c5d2260039ff23456a0a34de4, `BORINGSSL_API_VERSION` 41),
+//! `third_party/boringssl/src` taken from the pinned Chromium tarball (only that folder is
+//! unpacked), with the series and its delta `boringssl-patches/chromium-150/` (every patch
+//! refreshed for that revision, with the renames of its older internal API), in the cache's
+//! `chromium/boringssl/`. Chromium's tarball leaves out test data, among it the one source
+//! file of a test tool CMake declares (`pki/testdata/verify_unittest/generate_mldsa_certs.cc`):
+//! the tree gets an empty stand-in so CMake can generate; that tool is never built.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -49,6 +58,13 @@ const STRIP_COMPONENTS: u32 = 3;
 
 /// `BORINGSSL_API_VERSION` in `include/openssl/base.h` of the pinned source.
 const API_VERSION: u32 = 44;
+
+/// `BORINGSSL_API_VERSION` of the BoringSSL Chromium 150 vendors.
+const CHROMIUM_API_VERSION: u32 = 41;
+
+/// The source of a test tool that Chromium's tarball leaves out with BoringSSL's test data
+/// but BoringSSL's CMakeLists.txt declares (with `BUILD_TESTING`); the build never builds it.
+const CHROMIUM_MISSING_TOOL: &str = "pki/testdata/verify_unittest/generate_mldsa_certs.cc";
 
 /// For machines with open internet: upstream's repository. The commit is the one the crate
 /// vendors: `deps/boringssl` is a git submodule of cloudflare/boring, and the crate's
@@ -87,6 +103,19 @@ const BUILD_PACKAGES: &[&str] = &["cmake", "ninja-build", "g++", "patch"];
 pub struct Boringssl {
     pub from: Origin,
     pub commit: Option<String>,
+    /// BoringSSL as Chromium 150 vendors it, from the pinned Chromium tarball (`from` and
+    /// `commit` do not apply).
+    pub chromium: bool,
+}
+
+impl Boringssl {
+    /// BoringSSL at Chromium 150's revision, with the series' delta `chromium-150/`.
+    pub const CHROMIUM: Boringssl = Boringssl { from: Origin::Crate, commit: None, chromium: true };
+
+    /// The BoringSSL of `--chromium`, or the default one.
+    fn of(chromium: bool) -> Boringssl {
+        if chromium { Boringssl::CHROMIUM } else { Boringssl::default() }
+    }
 }
 
 #[derive(Clone, Copy, Default, clap::ValueEnum)]
@@ -119,8 +148,9 @@ pub struct Command {
 enum BoringsslCommand {
     /// Fetch the pinned source into the cache's downloads/ and verify it.
     Fetch(Fetch),
-    /// Check boringssl-patches/series: entries exist, none unused or twice, house format, all apply.
-    Check,
+    /// Check boringssl-patches/series (with --chromium: and its delta chromium-150/): entries
+    /// exist, none unused or twice, house format, all apply.
+    Check(ChromiumArg),
     /// Fetch, patch and build (ssl crypto ssl_test) with the srp-ffi core linked into ssl.
     Build(BuildArgs),
     /// Build, then run ssl_test.
@@ -128,13 +158,23 @@ enum BoringsslCommand {
 }
 
 #[derive(clap::Args)]
+struct ChromiumArg {
+    /// BoringSSL as Chromium 150 vendors it (third_party/boringssl/src of the pinned Chromium
+    /// tarball), with the series' delta chromium-150/.
+    #[arg(long)]
+    chromium: bool,
+}
+
+#[derive(clap::Args)]
 struct Fetch {
-    /// Where the source comes from.
-    #[arg(long, value_enum, default_value = "crate")]
+    /// Where the source comes from (--chromium takes Chromium's tarball).
+    #[arg(long, value_enum, default_value = "crate", conflicts_with = "chromium")]
     from: Origin,
     /// With `--from git`: the BoringSSL commit (default: the one boring-sys 5.4.0 vendors).
     #[arg(long)]
     commit: Option<String>,
+    #[command(flatten)]
+    release: ChromiumArg,
 }
 
 #[derive(clap::Args)]
@@ -146,6 +186,8 @@ struct BuildArgs {
     /// cache's work/build-nocore); no test peer.
     #[arg(long, conflicts_with = "sanitize")]
     no_core: bool,
+    #[command(flatten)]
+    release: ChromiumArg,
 }
 
 #[derive(clap::Args)]
@@ -159,6 +201,8 @@ struct TestArgs {
     /// Run the ssl_test of the build without the core (no TLS-SRP tests; its own three).
     #[arg(long, conflicts_with = "sanitize")]
     no_core: bool,
+    #[command(flatten)]
+    release: ChromiumArg,
 }
 
 impl Flavor {
@@ -214,23 +258,30 @@ impl Command {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         match self.command {
             BoringsslCommand::Fetch(fetch) => {
-                let boringssl = Boringssl { from: fetch.from, commit: fetch.commit };
+                let boringssl = Boringssl {
+                    from: fetch.from,
+                    commit: fetch.commit,
+                    chromium: fetch.release.chromium,
+                };
                 upstream::fetch(sh, &boringssl.source(sh)?).map(drop)
             }
-            BoringsslCommand::Check => upstream::check(sh, &Boringssl::default()),
+            BoringsslCommand::Check(release) => {
+                upstream::check(sh, &Boringssl::of(release.chromium))
+            }
             BoringsslCommand::Build(build) => {
                 let flavor = Flavor::from_flags(build.sanitize, build.no_core);
-                upstream::build(sh, &Boringssl::default(), flavor)?;
+                let boringssl = Boringssl::of(build.release.chromium);
+                upstream::build(sh, &boringssl, flavor)?;
                 // The peer is a TLS-SRP program: there is none without the core.
                 if flavor != Flavor::NoCore {
-                    let peer = upstream::peer(sh, &Boringssl::default(), flavor)?;
+                    let peer = upstream::peer(sh, &boringssl, flavor)?;
                     eprintln!("test peer: {}", peer.display());
                 }
                 Ok(())
             }
             BoringsslCommand::Test(test) => {
                 let flavor = Flavor::from_flags(test.sanitize, test.no_core);
-                let built = upstream::build(sh, &Boringssl::default(), flavor)?;
+                let built = upstream::build(sh, &Boringssl::of(test.release.chromium), flavor)?;
                 run_ssl_test(sh, &built, test.filter.as_deref())
             }
         }
@@ -252,15 +303,39 @@ pub fn test_no_core(sh: &Shell) -> anyhow::Result<()> {
 }
 
 impl Upstream for Boringssl {
+    /// `chromium/boringssl` for Chromium's: its cache folder sits in Chromium's.
     fn name(&self) -> &'static str {
-        "boringssl"
+        if self.chromium { "chromium/boringssl" } else { "boringssl" }
     }
 
     fn series_dir(&self) -> &'static str {
         "boringssl-patches"
     }
 
+    fn series_delta(&self) -> Option<&'static str> {
+        self.chromium.then_some("chromium-150")
+    }
+
+    /// Chromium's BoringSSL: the stand-in for the test tool source its tarball leaves out.
+    fn after_unpack(&self, _sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+        if !self.chromium {
+            return Ok(());
+        }
+        let path = tree.join(CHROMIUM_MISSING_TOOL);
+        ensure!(!path.exists(), "expected Chromium's tarball to leave out {CHROMIUM_MISSING_TOOL}");
+        fs::create_dir_all(path.parent().context("no parent")?)?;
+        fs::write(
+            &path,
+            "// Written by `cargo xtask boringssl --chromium`: Chromium's tarball leaves out\n\
+             // BoringSSL's test data, this tool's source among it. Never built.\n",
+        )?;
+        Ok(())
+    }
+
     fn source(&self, sh: &Shell) -> anyhow::Result<Source> {
+        if self.chromium {
+            return Ok(crate::chromium::boringssl_source());
+        }
         match self.from {
             Origin::Crate => Ok(Source {
                 files: vec![SourceFile {
@@ -288,9 +363,10 @@ impl Upstream for Boringssl {
             .lines()
             .find_map(|line| line.strip_prefix("#define BORINGSSL_API_VERSION "))
             .map(str::trim);
+        let expected = if self.chromium { CHROMIUM_API_VERSION } else { API_VERSION };
         ensure!(
-            found == Some(API_VERSION.to_string().as_str()),
-            "expected BORINGSSL_API_VERSION {API_VERSION} in {}, found {found:?}",
+            found == Some(expected.to_string().as_str()),
+            "expected BORINGSSL_API_VERSION {expected} in {}, found {found:?}",
             base_h.display()
         );
         Ok(())
@@ -378,7 +454,12 @@ impl Buildable for Boringssl {
 
     fn peer(&self, flavor: Flavor, built: &Built, core: &Core) -> crate::peers::Recipe {
         let sanitize = flavor == Flavor::Sanitized;
-        let name = if sanitize { "srp-peer-boringssl-sanitized" } else { "srp-peer-boringssl" };
+        let name = match (self.chromium, sanitize) {
+            (false, false) => "srp-peer-boringssl",
+            (false, true) => "srp-peer-boringssl-sanitized",
+            (true, false) => "srp-peer-boringssl-chromium",
+            (true, true) => "srp-peer-boringssl-chromium-sanitized",
+        };
         let sanitizer_flags: Vec<String> = if sanitize {
             SANITIZE_FLAGS.split_whitespace().map(str::to_owned).collect()
         } else {

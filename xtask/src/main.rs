@@ -3,13 +3,14 @@
 //! Run `cargo xtask --help` for the commands. One module per command; shared parts: `cache`
 //! (the build cache outside the clone), `core` (the srp-ffi static library and its link
 //! recipe), `upstream` (pinned sources, patch series, keyed builds: one trait that NSS and
-//! BoringSSL, lighttpd and Firefox implement), `peers` (the test peers), `gtest` (googletest reports), `deps`
+//! BoringSSL, lighttpd, Firefox and Chromium implement), `peers` (the test peers), `gtest` (googletest reports), `deps`
 //! (Debian packages). xtask/README.md tells how to add an upstream tree.
 
 mod bench;
 mod boringssl;
 mod bridge;
 mod cache;
+mod chromium;
 mod codegen;
 mod core;
 mod ctgrind;
@@ -47,6 +48,8 @@ enum Command {
     Boringssl(boringssl::Command),
     /// srp-bridge, the local bridge to devices over TLS-SRP: build, test, install.
     Bridge(bridge::Command),
+    /// Chromium 150 with Debian's patches and the chromium-ui series: fetch, check, configure.
+    Chromium(chromium::Command),
     /// Regenerate srp-ffi/include/srp_ffi.h with the pinned cbindgen.
     Codegen(codegen::Codegen),
     /// The main job: a verifier file made with srp-verifier, and key exchanges from it.
@@ -81,6 +84,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(cmd) => cmd.run(&sh),
         Command::Boringssl(cmd) => cmd.run(&sh),
         Command::Bridge(cmd) => cmd.run(&sh),
+        Command::Chromium(cmd) => cmd.run(&sh),
         Command::Codegen(cmd) => cmd.run(&sh),
         Command::Ctgrind(cmd) => cmd.run(&sh),
         Command::Demo(cmd) => cmd.run(&sh),

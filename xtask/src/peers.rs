@@ -42,6 +42,7 @@ pub const PEERS: &[&str] = &[
     "srp-peer-nss-3.112",
     "srp-peer-boringssl",
     "srp-peer-boringssl-sanitized",
+    "srp-peer-boringssl-chromium",
     "srp-peer-openssl",
 ];
 
@@ -55,6 +56,7 @@ pub fn by_name(sh: &Shell, name: &str) -> anyhow::Result<PathBuf> {
         "srp-peer-nss-3.112" => peer(sh, &Nss::FIREFOX, NssFlavor::Debug),
         "srp-peer-boringssl" => peer(sh, &Boringssl::default(), BoringFlavor::Release),
         "srp-peer-boringssl-sanitized" => peer(sh, &Boringssl::default(), BoringFlavor::Sanitized),
+        "srp-peer-boringssl-chromium" => peer(sh, &Boringssl::CHROMIUM, BoringFlavor::Release),
         "srp-peer-openssl" => openssl(sh),
         other => bail!("expected one of {}, found {other:?}", PEERS.join(", ")),
     }

@@ -29,6 +29,7 @@ use std::time::Instant;
 use anyhow::ensure;
 use xshell::Shell;
 
+use crate::boringssl::{Boringssl, Flavor as BoringFlavor};
 use crate::nss::{Flavor as NssFlavor, Nss};
 use cases::{Impl, cases};
 use judge::Row;
@@ -57,6 +58,11 @@ pub struct Interop {
     /// The table is printed, not written.
     #[arg(long, conflicts_with = "write")]
     nss_firefox: bool,
+    /// The BoringSSL under test is BoringSSL at Chromium 150's revision with the series and its
+    /// delta (`cargo xtask boringssl build --chromium`, peer `srp-peer-boringssl-chromium`),
+    /// not boring-sys 5.4.0's. The table is printed, not written.
+    #[arg(long, conflicts_with = "write")]
+    boringssl_chromium: bool,
 }
 
 /// The patched libraries under test.
@@ -83,11 +89,16 @@ impl Lib {
     }
 
     /// The library's test peer, built (with ASan and UBSan when `sanitize`; for NSS, against
-    /// the NSS of Firefox ESR when `nss_firefox`) when missing.
-    fn peer(self, sh: &Shell, sanitize: bool, nss_firefox: bool) -> anyhow::Result<PathBuf> {
-        if self == Lib::Nss && nss_firefox {
+    /// the NSS of Firefox ESR when `browser`; for BoringSSL, against Chromium's BoringSSL
+    /// when `browser`) when missing.
+    fn peer(self, sh: &Shell, sanitize: bool, browser: bool) -> anyhow::Result<PathBuf> {
+        if self == Lib::Nss && browser {
             let flavor = if sanitize { NssFlavor::Sanitized } else { NssFlavor::Debug };
             return crate::upstream::peer(sh, &Nss::FIREFOX, flavor);
+        }
+        if self == Lib::Boringssl && browser {
+            let flavor = if sanitize { BoringFlavor::Sanitized } else { BoringFlavor::Release };
+            return crate::upstream::peer(sh, &Boringssl::CHROMIUM, flavor);
         }
         match (self, sanitize) {
             (Lib::Nss, false) => crate::peers::by_name(sh, "srp-peer-nss"),
@@ -107,6 +118,7 @@ impl Interop {
             sanitize,
             write: true,
             nss_firefox: false,
+            boringssl_chromium: false,
         }
     }
 
@@ -119,7 +131,7 @@ impl Interop {
                 .then(|| Lib::Nss.peer(sh, self.sanitize, self.nss_firefox))
                 .transpose()?,
             boringssl: has(Lib::Boringssl)
-                .then(|| Lib::Boringssl.peer(sh, self.sanitize, false))
+                .then(|| Lib::Boringssl.peer(sh, self.sanitize, self.boringssl_chromium))
                 .transpose()?,
             openssl: crate::peers::openssl(sh)?,
         };

@@ -25,7 +25,7 @@ use anyhow::{Context, ensure};
 use xshell::{Shell, cmd};
 
 pub use debian::DebianSource;
-pub use series::Series;
+pub use series::{Series, parse as parse_series};
 
 use crate::core::Core;
 use crate::progress::{Progress, Unit};
@@ -255,7 +255,7 @@ pub fn verify(sh: &Shell, pin: &Pin, path: &Path) -> anyhow::Result<()> {
 
 /// The series checker: the series' files in order (see [`Series::check_files`]), then the
 /// whole series applied with zero fuzz to a fresh unpacked tree, then the upstream's own tree
-/// checks. The scratch tree is a temporary folder, removed afterwards.
+/// checks. The scratch tree is a temporary folder in `<cache>/<name>/`, removed afterwards.
 pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
     crate::deps::ensure_debian_packages(sh, &["patch"])?;
     let series = series(sh, upstream)?;
@@ -266,9 +266,10 @@ pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
     }
     let source = upstream.source(sh)?;
     let files = fetch(sh, &source)?;
-    let scratch = tempfile::Builder::new()
-        .prefix(&format!("{}-check-", upstream.name()))
-        .tempdir_in(crate::cache::dir()?)?;
+    // In the upstream's own cache folder (`chromium/boringssl`'s is inside Chromium's).
+    let base = base(upstream)?;
+    fs::create_dir_all(&base).with_context(|| format!("creating {}", base.display()))?;
+    let scratch = tempfile::Builder::new().prefix("check-").tempdir_in(&base)?;
     stage(sh, upstream, &source, &files, &series, scratch.path())?;
     upstream.check_tree(sh, scratch.path(), &series)?;
     for s in &prior {

@@ -29,6 +29,90 @@ pub struct Series {
 pub struct Delta {
     pub dir: PathBuf,
     pub patches: Vec<String>,
+    /// The delta's `renames` file, when it has one: what the series' added code is called in
+    /// that version (see [`Rename`]).
+    pub renames: Vec<Rename>,
+}
+
+/// One line of a delta's `renames` file, `FROM => TO` or `PATCH[,PATCH...]: FROM => TO`: in
+/// that version the series' added code says TO where the series says FROM (an internal type
+/// upstream renamed later, say). FROM is matched where it does not run on into an identifier
+/// (so `impl` is not found in `ctx_impl`); `\n` in TO starts a new line, and a line a rename
+/// leaves blank is dropped. Renames apply in the file's order, to every line of the patches
+/// named (all without a name). The delta's copies are the series' patches with these renames
+/// (and upstream's text): [`delta_drift`] applies them before it compares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rename {
+    pub patches: Vec<String>,
+    pub from: String,
+    pub to: String,
+}
+
+impl Rename {
+    /// Reads a `renames` file: `#` lines and blank lines are comments.
+    pub fn parse(text: &str) -> anyhow::Result<Vec<Rename>> {
+        let mut renames = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (patches, rule) = match line.split_once(": ") {
+                Some((names, rule))
+                    if !names.contains(' ') && names.split(',').all(|p| p.ends_with(".patch")) =>
+                {
+                    (names.split(',').map(str::to_owned).collect(), rule)
+                }
+                _ => (Vec::new(), line),
+            };
+            let (from, to) = match rule.strip_suffix(" =>") {
+                Some(from) => (from, ""),
+                None => rule.split_once(" => ").with_context(|| {
+                    format!("line {}: expected `FROM => TO`, found {line:?}", n + 1)
+                })?,
+            };
+            anyhow::ensure!(!from.is_empty(), "line {}: nothing to rename", n + 1);
+            renames.push(Rename { patches, from: from.to_owned(), to: to.replace("\\n", "\n") });
+        }
+        Ok(renames)
+    }
+
+    /// `line` of the patch `patch` with every rename that applies to it: the lines it becomes
+    /// (none when a rename left it blank).
+    pub fn apply(renames: &[Rename], patch: &str, line: &str) -> Vec<String> {
+        let mut text = line.to_owned();
+        for rename in
+            renames.iter().filter(|r| r.patches.is_empty() || r.patches.iter().any(|p| p == patch))
+        {
+            text = rename.replace_in(&text);
+        }
+        if text != line && text.trim().is_empty() {
+            return Vec::new();
+        }
+        text.split('\n').map(str::to_owned).collect()
+    }
+
+    /// `text` with FROM replaced by TO where FROM does not run on into an identifier.
+    fn replace_in(&self, text: &str) -> String {
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        let (starts_ident, ends_ident) =
+            (ident(self.from.chars().next()), ident(self.from.chars().last()));
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find(&self.from) {
+            let end = at + self.from.len();
+            let before = rest[..at].chars().last();
+            let after = rest[end..].chars().next();
+            out.push_str(&rest[..at]);
+            if (starts_ident && ident(before)) || (ends_ident && ident(after)) {
+                out.push_str(&self.from);
+            } else {
+                out.push_str(&self.to);
+            }
+            rest = &rest[end..];
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 impl Series {
@@ -51,7 +135,14 @@ impl Series {
         let text =
             fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         let patches = parse(&text).with_context(|| format!("reading {}", path.display()))?;
-        Ok(Self { delta: Some(Delta { dir: dir.to_owned(), patches }), ..self })
+        let renames_path = dir.join("renames");
+        let renames = match fs::read_to_string(&renames_path) {
+            Ok(text) => Rename::parse(&text)
+                .with_context(|| format!("reading {}", renames_path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", renames_path.display())),
+        };
+        Ok(Self { delta: Some(Delta { dir: dir.to_owned(), patches, renames }), ..self })
     }
 
     /// Where the patch `name` is read from: the delta's copy when it has one.
@@ -126,8 +217,11 @@ impl Series {
                 ) else {
                     continue;
                 };
-                problems
-                    .extend(delta_drift(&main, &copy).into_iter().map(|p| format!("{name}: {p}")));
+                problems.extend(
+                    delta_drift(&main, &copy, &delta.renames, name)
+                        .into_iter()
+                        .map(|p| format!("{name}: {p}")),
+                );
             }
         }
         if !problems.is_empty() {
@@ -233,69 +327,132 @@ fn unlisted(dir: &Path, listed: &std::collections::HashSet<&str>) -> anyhow::Res
 }
 
 /// How a delta's copy of a patch (`copy`) differs from the series' patch (`main`) beyond what
-/// the other upstream version explains, as problems (empty when it is only that). The copy
-/// must have the same lines in the same order and of the same kinds (header, file names,
-/// `@@`, context, removed, added); it may differ in the `@@` lines' numbers and function names,
-/// in context lines, in removed lines (upstream's text), and in added lines only within a hunk
-/// whose removed lines differ too (a line upstream changed, changed the same way). So a change
-/// to a patch of the series that its copy lacks is found.
-pub fn delta_drift(main: &str, copy: &str) -> Vec<String> {
-    let (main, copy): (Vec<&str>, Vec<&str>) = (main.lines().collect(), copy.lines().collect());
-    if main.len() != copy.len() {
-        return vec![format!(
-            "the delta's copy has {} lines, the series' patch {}: refresh the copy from it",
-            copy.len(),
-            main.len()
-        )];
+/// the other upstream version explains, as problems (empty when it is only that). The copy must
+/// have the same header and change the same files in the same order. Context lines and the
+/// `@@` lines are upstream's text and may differ, also in number (a hunk at the end of a file
+/// in one version and not in the other). A file whose removed lines differ (upstream changed a
+/// line the patch changes, or the file is generated and written anew for the other version,
+/// such as BoringSSL's `err_data.cc` and `obj_dat.h`) may differ in its added lines; in every
+/// other file the copy's added lines must be the patch's, hunk by hunk (as one hunk when the
+/// two split the file into different numbers of hunks). So a change to a patch of the series
+/// that its copy lacks is found. The delta's `renames` (see [`Rename`]) apply to the removed
+/// and added lines of `main` (the patch `name`) first.
+pub fn delta_drift(main: &str, copy: &str, renames: &[Rename], name: &str) -> Vec<String> {
+    let (mut main, copy) = (Diff::parse(main), Diff::parse(copy));
+    for hunk in main.files.iter_mut().flat_map(|f| f.hunks.iter_mut()) {
+        for lines in [&mut hunk.removed, &mut hunk.added] {
+            *lines = lines
+                .iter()
+                .flat_map(|(n, l)| {
+                    Rename::apply(renames, name, l).into_iter().map(move |r| (*n, r))
+                })
+                .collect();
+        }
     }
-    let diff_start = main.iter().position(|l| l.starts_with("--- ")).unwrap_or(main.len());
     let mut problems = Vec::new();
-    let mut removed_differs = false;
-    let mut added_differs = Vec::new();
-    // At a hunk's end: its added lines may differ only if its removed lines do.
-    let end_hunk =
-        |problems: &mut Vec<String>, removed_differs: &mut bool, added: &mut Vec<usize>| {
-            if !*removed_differs {
-                problems.extend(added.iter().map(|n| {
-                    format!(
-                        "line {n}: an added line differs from the series' patch where upstream's \
-                     does not"
-                    )
-                }));
-            }
-            *removed_differs = false;
-            added.clear();
+    if main.header != copy.header {
+        problems.push("the DEP-3 header differs from the series' patch".to_owned());
+    }
+    let names = |d: &Diff| d.files.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
+    if names(&main) != names(&copy) {
+        problems.push(format!(
+            "changes the files {:?}, the series' patch {:?}: refresh the copy from it",
+            names(&copy),
+            names(&main)
+        ));
+        return problems;
+    }
+    let texts = |lines: &[(usize, String)]| lines.iter().map(|l| l.1.clone()).collect::<Vec<_>>();
+    for (a, b) in main.files.iter().zip(&copy.files) {
+        let (all_a, all_b) = (Hunk::join(&a.hunks), Hunk::join(&b.hunks));
+        if texts(&all_a.removed) != texts(&all_b.removed) {
+            continue;
+        }
+        let pairs: Vec<(Hunk, Hunk)> = if a.hunks.len() == b.hunks.len() {
+            a.hunks.iter().cloned().zip(b.hunks.iter().cloned()).collect()
+        } else {
+            vec![(all_a, all_b)]
         };
-    for (i, (a, b)) in main.iter().zip(&copy).enumerate() {
-        let n = i + 1;
-        let kind = |l: &str| l.chars().next().unwrap_or(' ');
-        if i < diff_start || a.starts_with("--- ") || a.starts_with("+++ ") {
-            if a != b {
-                problems.push(format!(
-                    "line {n}: differs from the series' patch (header or file name)"
-                ));
-            }
-            continue;
-        }
-        if a.starts_with("@@") {
-            end_hunk(&mut problems, &mut removed_differs, &mut added_differs);
-            if !b.starts_with("@@") {
-                problems.push(format!("line {n}: not a hunk header as in the series' patch"));
-            }
-            continue;
-        }
-        if kind(a) != kind(b) {
-            problems.push(format!("line {n}: not the same kind of line as in the series' patch"));
-        } else if a != b {
-            match kind(a) {
-                '-' => removed_differs = true,
-                '+' => added_differs.push(n),
-                _ => {}
-            }
+        for (x, y) in pairs.into_iter().filter(|(x, y)| texts(&x.added) != texts(&y.added)) {
+            let line = y
+                .added
+                .iter()
+                .zip(x.added.iter().map(Some).chain(std::iter::repeat(None)))
+                .find(|(c, m)| m.is_none_or(|m| m.1 != c.1))
+                .map_or(y.first, |(c, _)| c.0);
+            problems.push(format!(
+                "line {line} ({}): the added lines differ from the series' patch where \
+                 upstream's removed lines do not",
+                a.name
+            ));
         }
     }
-    end_hunk(&mut problems, &mut removed_differs, &mut added_differs);
     problems
+}
+
+/// A patch read for [`delta_drift`]: its header and, per file, the removed and added lines of
+/// each hunk (with their line numbers in the patch).
+struct Diff {
+    header: Vec<String>,
+    files: Vec<FileDiff>,
+}
+
+struct FileDiff {
+    name: String,
+    hunks: Vec<Hunk>,
+}
+
+#[derive(Clone, Default)]
+struct Hunk {
+    /// The line number of the `@@` line.
+    first: usize,
+    removed: Vec<(usize, String)>,
+    added: Vec<(usize, String)>,
+}
+
+impl Hunk {
+    /// All hunks of a file as one.
+    fn join(hunks: &[Hunk]) -> Hunk {
+        let mut all = Hunk { first: hunks.first().map_or(0, |h| h.first), ..Hunk::default() };
+        for h in hunks {
+            all.removed.extend(h.removed.iter().cloned());
+            all.added.extend(h.added.iter().cloned());
+        }
+        all
+    }
+}
+
+impl Diff {
+    fn parse(text: &str) -> Diff {
+        let lines: Vec<&str> = text.lines().collect();
+        let start = lines.iter().position(|l| l.starts_with("--- ")).unwrap_or(lines.len());
+        let mut diff = Diff {
+            header: lines[..start].iter().map(|l| l.to_string()).collect(),
+            files: Vec::new(),
+        };
+        for (i, line) in lines.iter().enumerate().skip(start) {
+            let n = i + 1;
+            if line.starts_with("--- ") && lines.get(i + 1).is_some_and(|l| l.starts_with("+++ ")) {
+                diff.files.push(FileDiff { name: lines[i + 1][4..].to_owned(), hunks: Vec::new() });
+                continue;
+            }
+            if line.starts_with("+++ ") && i > 0 && lines[i - 1].starts_with("--- ") {
+                continue;
+            }
+            let Some(file) = diff.files.last_mut() else { continue };
+            if line.starts_with("@@") {
+                file.hunks.push(Hunk { first: n, ..Hunk::default() });
+                continue;
+            }
+            let Some(hunk) = file.hunks.last_mut() else { continue };
+            if let Some(rest) = line.strip_prefix('-') {
+                hunk.removed.push((n, rest.to_owned()));
+            } else if let Some(rest) = line.strip_prefix('+') {
+                hunk.added.push((n, rest.to_owned()));
+            }
+        }
+        diff
+    }
 }
 
 /// The patch names of a quilt `series` file: one per line, `#` comments and blank lines
@@ -474,26 +631,87 @@ mod tests {
         assert!(error.contains("one.patch: not listed in series (unused)"), "{error}");
     }
 
+    fn drift(main: &str, copy: &str) -> Vec<String> {
+        delta_drift(main, copy, &[], "p.patch")
+    }
+
+    /// Renames: at identifier boundaries, scoped to patches, dropping lines left blank, `\n`
+    /// making new lines; the checker applies them to the series' patch before comparing.
+    #[test]
+    fn renames_say_what_the_added_code_is_called_in_the_other_version() {
+        let renames = Rename::parse(
+            "# comment\n\
+             Impl *impl = FromOpaque(ssl); =>\n\
+             impl => ssl\n\
+             b.patch,c.patch: Session => SSL_SESSION\n\
+             CBS x; => CBS x;\\n    CBS_init(&x);\n",
+        )
+        .unwrap();
+        assert_eq!(renames.len(), 4);
+        assert_eq!(renames[2].patches, ["b.patch", "c.patch"]);
+        let apply = |patch, line| Rename::apply(&renames, patch, line);
+        assert_eq!(apply("a.patch", "  Impl *impl = FromOpaque(ssl);"), Vec::<String>::new());
+        assert_eq!(
+            apply("a.patch", "  if (impl->x && ctx_impl) {"),
+            ["  if (ssl->x && ctx_impl) {"]
+        );
+        assert_eq!(apply("a.patch", ""), [""], "a blank line stays");
+        assert_eq!(apply("a.patch", "const Session *s;"), ["const Session *s;"]);
+        assert_eq!(apply("b.patch", "const Session *s;"), ["const SSL_SESSION *s;"]);
+        assert_eq!(apply("a.patch", "  CBS x;"), ["  CBS x;", "    CBS_init(&x);"]);
+        assert!(Rename::parse("no arrow\n").is_err());
+        let main = GOOD.replace("+new\n", "+new impl\n");
+        let copy = GOOD.replace("+new\n", "+new ssl\n");
+        assert_eq!(delta_drift(&main, &copy, &renames, "a.patch"), Vec::<String>::new());
+        assert_eq!(delta_drift(&main, &copy, &[], "a.patch").len(), 1, "without the renames");
+    }
+
     /// A delta's copy may differ from the patch where upstream differs (line numbers, context,
-    /// a changed line changed the same way), not in what the patch adds.
+    /// also how much of it, a changed line changed the same way, a generated file written
+    /// anew), not in what the patch adds.
     #[test]
     fn delta_drift_finds_changes_the_copy_lacks() {
         let main = GOOD.replace("@@ -1,1 +1,1 @@\n", "@@ -1,2 +1,2 @@ f()\n ctx\n");
-        assert_eq!(delta_drift(&main, &main), Vec::<String>::new());
+        assert_eq!(drift(&main, &main), Vec::<String>::new());
         let upstream = main.replace("@@ -1,2 +1,2 @@ f()", "@@ -9,2 +9,2 @@ g()");
         let upstream = upstream.replace(" ctx\n", " other ctx\n");
-        assert_eq!(delta_drift(&main, &upstream), Vec::<String>::new(), "numbers, context");
+        assert_eq!(drift(&main, &upstream), Vec::<String>::new(), "numbers, context");
+        let more_context = upstream.replace("+new\n", "+new\n trailing ctx\n");
+        assert_eq!(drift(&main, &more_context), Vec::<String>::new(), "more context");
         let changed = upstream.replace("-old\n+new\n", "-old -q\n+new -q\n");
-        assert_eq!(delta_drift(&main, &changed), Vec::<String>::new(), "a line upstream changed");
+        assert_eq!(drift(&main, &changed), Vec::<String>::new(), "a line upstream changed");
         let drifted = main.replace("+new\n", "+newer\n");
         assert_eq!(
-            delta_drift(&main, &drifted),
-            ["line 11: an added line differs from the series' patch where upstream's does not"]
+            drift(&main, &drifted),
+            ["line 11 (b/lib/ssl/ssl.gyp): the added lines differ from the series' patch where \
+                 upstream's removed lines do not"]
         );
         let longer = main.replace("+new\n", "+new\n+more\n");
-        assert!(delta_drift(&main, &longer)[0].contains("has 12 lines"));
+        assert!(drift(&main, &longer)[0].starts_with("line 12 "), "{longer}");
         let header = main.replace("Last-Update: 2026-12-02", "Last-Update: 2026-12-03");
-        assert!(delta_drift(&main, &header)[0].contains("line 4: differs"));
+        assert_eq!(drift(&main, &header), ["the DEP-3 header differs from the series' patch"]);
+        let other_file = main.replace("ssl.gyp", "other.gyp");
+        assert!(drift(&main, &other_file)[0].contains("changes the files"));
+        // Two hunks in one version, one in the other: the file is compared as a whole.
+        let two = format!("{main}@@ -20,1 +20,1 @@\n-old2\n+new2\n");
+        let merged = main.replace("+new\n", "+new\n ctx\n-old2\n+new2\n");
+        assert_eq!(drift(&two, &merged), Vec::<String>::new(), "hunks merged");
+        let merged_drifted = merged.replace("+new2", "+newer2");
+        assert_eq!(drift(&two, &merged_drifted).len(), 1, "{merged_drifted}");
+        // A generated file written anew: its removed lines differ, so may its added ones.
+        let regenerated = main.replace("-old\n+new\n", "-0x1\n-0x2\n+0x3\n");
+        let regenerated = format!("{regenerated}@@ -30,1 +30,1 @@\n-0x4\n+0x5\n");
+        assert_eq!(drift(&main, &regenerated), Vec::<String>::new(), "regenerated");
+        // A file whose removed lines differ somewhere may differ in any of its hunks' added
+        // lines; the others are still checked.
+        let two_files = format!("{two}--- a/b.c\n+++ b/b.c\n@@ -1,1 +1,1 @@\n-x\n+y\n");
+        let changed_files = two_files
+            .replace("-old\n", "-old -q\n")
+            .replace("+new2\n", "+new2\n+gap\n")
+            .replace("+y\n", "+z\n");
+        let problems = drift(&two_files, &changed_files);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("(b/b.c)"), "{problems:?}");
     }
 
     #[test]
@@ -542,5 +760,22 @@ mod tests {
         assert_eq!(lint_patch(header_only), ["contains no diff"]);
         let new_file = GOOD.replace("--- a/lib/ssl/ssl.gyp", "--- /dev/null");
         assert_eq!(lint_patch(&new_file), Vec::<String>::new());
+    }
+}
+
+/// The project's deltas are in step with their series (what `check` says before it applies
+/// anything), so a change to a patch that its delta copy lacks fails `cargo test`.
+#[cfg(test)]
+mod project_deltas {
+    use super::*;
+
+    #[test]
+    fn every_delta_follows_its_series() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        for (series, delta) in [("nss-patches", "3.112"), ("boringssl-patches", "chromium-150")] {
+            let dir = root.join(series);
+            let series = Series::load(&dir).unwrap().with_delta(&dir.join(delta)).unwrap();
+            series.check_files().unwrap();
+        }
     }
 }

@@ -1,0 +1,473 @@
+//! `cargo xtask chromium <fetch|check|configure|compile-check>`: Chromium 150 (Debian's `chromium`
+//! 150.0.7871.100-1~deb12u1) with Debian's patches and the series in `chromium-ui/` (issue 12),
+//! as an [`Upstream`] (the shared fetch, check, tree and cache steps are in `upstream`).
+//! Chromium is not built here (a full build takes days on two cores), so it is no
+//! [`upstream::Buildable`].
+//!
+//! - `fetch`: the pinned Debian source (the orig tarball and Debian's packaging, through a
+//!   bookworm `deb-src` entry derived from the machine's own) into the cache's `downloads/`,
+//!   verified, then unpacked (`xz -T2`, with progress), Debian's patches applied (`quilt push
+//!   -a`) and then the series, into `<cache>/chromium/work/tree`. A tree made from the same
+//!   files and series is reused (its stamp holds their checksums).
+//! - `check`: the series checker on a fresh scratch tree (entries exist, none unused or twice,
+//!   DEP-3 and house format, all apply with zero fuzz and zero offset after Debian's patches).
+//! - `configure`: Debian's build dependencies ([`BUILD_PACKAGES`], installed when missing),
+//!   Debian's configure steps (those of `debian/rules override_dh_auto_configure` a net build
+//!   needs: bindgen, Node, esbuild and gperf put where the build looks for them, system
+//!   libraries unbundled), then `gn gen` with the arguments `debian/rules` passes (read from it
+//!   with make) and the two this Rust needs, into `<cache>/chromium/work/out`. Nothing is
+//!   downloaded besides Debian packages: clang-19, lld-19, `rustc-web` and the system `gn`
+//!   (`generate-ninja`).
+//! - `compile-check`: the objects of the C and C++ sources the series touches (`gn outputs`),
+//!   built with Ninja in `<work>/out`, each listed with its result. Compiling is not linking;
+//!   headers are checked through the objects that include them.
+//!
+//! BoringSSL at Chromium's revision (`third_party/boringssl/src`) is built and tested on its
+//! own with `cargo xtask boringssl build|test --chromium` ([`boringssl_source`]).
+
+use std::fs;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, ensure};
+use xshell::{Shell, cmd};
+
+use crate::upstream::{self, DebianSource, Pin, Source, SourceFile, Upstream, Work};
+
+/// The orig tarball of Debian's `chromium` 150.0.7871.100-1~deb12u1 (Chromium's source
+/// release, top folder `chromium-150.0.7871.100/`).
+const ORIG: Pin = Pin {
+    name: "chromium",
+    version: "150.0.7871.100",
+    file: "chromium_150.0.7871.100.orig.tar.xz",
+    size: 941_208_512,
+    sha256: "2d39244586a0e28242ea082777dbfa877e9d374e62bf9f2d86a92b0a142118cd",
+};
+
+/// Debian's packaging of that version (`debian/`: rules, control, patches).
+const DEBIAN: Pin = Pin {
+    name: "chromium",
+    version: "150.0.7871.100-1~deb12u1",
+    file: "chromium_150.0.7871.100-1~deb12u1.debian.tar.xz",
+    size: 8_623_800,
+    sha256: "d9641a650e66d8106038ea40869b1fce681a1a4721b288fc941234f34b73f1a7",
+};
+
+/// The Debian version of the source.
+const DEBIAN_VERSION: &str = "150.0.7871.100-1~deb12u1";
+
+/// The orig tarball's top folder is dropped: the tree is Chromium's source root.
+const STRIP_COMPONENTS: u32 = 1;
+
+/// BoringSSL in the tarball: upstream revision 3a9254f16eda7a4c5d2260039ff23456a0a34de4
+/// (`DEPS`, `third_party/boringssl/README.chromium`), unpacked alone as BoringSSL's top folder.
+const BORINGSSL_MEMBERS: &[&str] = &["chromium-150.0.7871.100/third_party/boringssl/src"];
+const BORINGSSL_STRIP_COMPONENTS: u32 = 4;
+
+/// gn arguments besides Debian's: Debian's `trixie/adler1.patch` expects a Rust std that
+/// ships `adler`; this machine's `rustc-web` ships `adler2`.
+const EXTRA_GN_ARGS: &[&str] =
+    &[r#"removed_rust_stdlib_libs=["adler"]"#, r#"added_rust_stdlib_libs=["adler2"]"#];
+
+/// The `Build-Depends` of the pinned `debian/control` that a machine with another Node can
+/// install, with make and dpkg-dev for reading `debian/rules`. Left out: `rollup` and
+/// `node-rollup-plugin-terser`, whose Debian Node modules conflict with a Node from elsewhere
+/// (this machine's 20.x); only the WebUI and DevTools bundles use them, not `//net`. The Node
+/// the build runs is the machine's `node` (`nodejs:any`).
+const BUILD_PACKAGES: &[&str] = &[
+    "make",
+    "dpkg-dev",
+    "quilt",
+    "xz-utils",
+    "clang-19",
+    "lld-19",
+    "llvm-19",
+    "libclang-rt-19-dev",
+    "libc++-19-dev",
+    "rustc-web",
+    "rustfmt-web",
+    "bindgen",
+    "generate-ninja",
+    "ninja-build",
+    "pkgconf",
+    "python3",
+    "python3-jinja2",
+    "flex",
+    "yasm",
+    "gperf",
+    "bison",
+    "esbuild",
+    "xcb-proto",
+    "libdav1d-dev",
+    "libxshmfence-dev",
+    "libgles2-mesa-dev",
+    "libopenh264-dev",
+    "mesa-common-dev",
+    "rapidjson-dev",
+    "libva-dev",
+    "libgbm-dev",
+    "libelf-dev",
+    "libpci-dev",
+    "libcap-dev",
+    "libkrb5-dev",
+    "libexif-dev",
+    "libflac-dev",
+    "libudev-dev",
+    "libpipewire-0.3-dev",
+    "libpthreadpool-dev",
+    "libopus-dev",
+    "liblcms2-dev",
+    "libpam0g-dev",
+    "libdouble-conversion-dev",
+    "libxnvctrl-dev",
+    "libsecret-1-dev",
+    "libspeechd-dev",
+    "libminizip-dev",
+    "libhunspell-dev",
+    "libxcb-dri3-dev",
+    "libusb-1.0-0-dev",
+    "libopenjp2-7-dev",
+    "libcups2-dev",
+    "libevdev-dev",
+    "libcurl4-openssl-dev",
+];
+
+/// Chromium as an upstream tree.
+#[derive(Clone, Copy, Default)]
+pub struct Chromium;
+
+#[derive(clap::Args)]
+pub struct Command {
+    #[command(subcommand)]
+    command: ChromiumCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum ChromiumCommand {
+    /// Fetch the pinned Debian source (verified) and unpack it, with Debian's patches and then
+    /// chromium-ui/ applied, into the cache's chromium/work/tree.
+    Fetch,
+    /// Check chromium-ui/series: entries exist, none unused or twice, DEP-3 and house format,
+    /// all apply with zero fuzz and offset after Debian's patches.
+    Check,
+    /// Debian's build dependencies (installed when missing) and configure steps, then `gn gen`
+    /// with Debian's arguments into the cache's chromium/work/out.
+    Configure,
+    /// Configure when needed, then compile the objects of every C and C++ file the series
+    /// touches (`gn outputs`), listing each with its result; fails on any error. The first
+    /// object of a directory needs its host tools first (about 50 minutes on 2 cores for net/).
+    CompileCheck(CompileCheckArgs),
+}
+
+#[derive(clap::Args)]
+struct CompileCheckArgs {
+    /// Also compile the objects of this source, relative to the tree (repeatable): files the
+    /// series will touch, or the one whose object builds a directory's host tools
+    /// (`net/socket/ssl_client_socket_impl.cc`).
+    #[arg(long)]
+    file: Vec<String>,
+}
+
+impl Command {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        match self.command {
+            ChromiumCommand::Fetch => {
+                let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
+                println!("{}", work.tree.display());
+                Ok(())
+            }
+            ChromiumCommand::Check => upstream::check(sh, &Chromium),
+            ChromiumCommand::Configure => {
+                let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
+                configure(sh, &work)
+            }
+            ChromiumCommand::CompileCheck(args) => compile_check(sh, &args.file),
+        }
+    }
+}
+
+/// Where the Debian files come from: exactly the pinned version (security updates replace
+/// Chromium releases within weeks; the error then names what is on offer).
+fn provider() -> DebianSource {
+    DebianSource {
+        package: "chromium",
+        version: DEBIAN_VERSION,
+        any_revision: false,
+        suite: "bookworm",
+    }
+}
+
+impl Upstream for Chromium {
+    fn name(&self) -> &'static str {
+        "chromium"
+    }
+
+    fn series_dir(&self) -> &'static str {
+        "chromium-ui"
+    }
+
+    fn source(&self, _sh: &Shell) -> anyhow::Result<Source> {
+        Ok(Source {
+            files: vec![
+                SourceFile { pin: ORIG, strip_components: STRIP_COMPONENTS, members: &[] },
+                SourceFile { pin: DEBIAN, strip_components: 0, members: &[] },
+            ],
+            provider: Box::new(provider()),
+        })
+    }
+
+    /// Debian's patches (`debian/patches/series`), as Debian's build applies them.
+    fn after_unpack(&self, sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+        crate::deps::ensure_debian_packages(sh, &["quilt"])?;
+        let series = fs::read_to_string(tree.join("debian/patches/series"))
+            .context("reading debian/patches/series")?;
+        let count = upstream::parse_series(&series)?.len();
+        crate::step(&format!("applying Debian's {count} patches (quilt push -a)"));
+        let started = Instant::now();
+        let _dir = sh.push_dir(tree);
+        let output = cmd!(sh, "quilt --quiltrc=- push -a")
+            .env("QUILT_PATCHES", "debian/patches")
+            .quiet()
+            .ignore_status()
+            .output()?;
+        ensure!(
+            output.status.success(),
+            "quilt push -a (Debian's patches) failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        eprintln!("Debian's patches applied in {:.0?}", started.elapsed());
+        Ok(())
+    }
+}
+
+/// The source of the BoringSSL that the pinned Chromium vendors: its
+/// `third_party/boringssl/src` only, from the same pinned tarball and provider, unpacked as
+/// BoringSSL's top folder (`cargo xtask boringssl ... --chromium`). Debian's patches for
+/// amd64 leave it alone.
+pub fn boringssl_source() -> Source {
+    Source {
+        files: vec![SourceFile {
+            pin: ORIG,
+            strip_components: BORINGSSL_STRIP_COMPONENTS,
+            members: BORINGSSL_MEMBERS,
+        }],
+        provider: Box::new(provider()),
+    }
+}
+
+/// The gn arguments of Debian's build: the `defines` variable of `debian/rules`, evaluated by
+/// make as Debian's build evaluates it (architecture, clang and rustc versions), then
+/// [`EXTRA_GN_ARGS`].
+fn gn_args(sh: &Shell, tree: &Path) -> anyhow::Result<String> {
+    let _dir = sh.push_dir(tree);
+    // The shell of make's recipe reads `defines` as debian/rules' `--args="$(defines)"` does.
+    let print = r#"print-tls-srp-gn-args: ; @printf '%s\n' "$(defines)""#;
+    let defines = cmd!(
+        sh,
+        "make -s --no-print-directory -f debian/rules --eval {print} print-tls-srp-gn-args"
+    )
+    .quiet()
+    .read()
+    .context("reading the gn arguments (`defines`) from debian/rules")?;
+    ensure!(
+        defines.contains("is_official_build=true") && defines.contains("custom_toolchain="),
+        "expected Debian's gn arguments from debian/rules, found {defines:?}"
+    );
+    Ok(format!("{} {}", defines.trim(), EXTRA_GN_ARGS.join(" ")))
+}
+
+/// The toolchain's environment in Debian's build, which gn's unbundle toolchain
+/// (`build/toolchain/linux/unbundle`) reads at `gn gen`: what `debian/rules` exports (`CC`,
+/// `CXX`, `AR`, `NM`, `CXXFLAGS`, `LDFLAGS`), and `CFLAGS` and `CPPFLAGS` from
+/// `dpkg-buildflags`, as debhelper sets them.
+fn toolchain_env(sh: &Shell, tree: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let _dir = sh.push_dir(tree);
+    let print = r#"print-tls-srp-env: ; @printf '%s\n' "CC=$$CC" "CXX=$$CXX" "AR=$$AR" "NM=$$NM" "CXXFLAGS=$$CXXFLAGS" "LDFLAGS=$$LDFLAGS" "CFLAGS=$$(dpkg-buildflags --get CFLAGS)" "CPPFLAGS=$$(dpkg-buildflags --get CPPFLAGS)""#;
+    let text =
+        cmd!(sh, "make -s --no-print-directory -f debian/rules --eval {print} print-tls-srp-env")
+            .quiet()
+            .read()
+            .context("reading the toolchain's environment from debian/rules")?;
+    let env: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
+        .collect();
+    ensure!(
+        env.iter().any(|(k, v)| k == "CXX" && v.starts_with("clang++")),
+        "expected Debian's toolchain (CXX=clang++-N) from debian/rules, found {env:?}"
+    );
+    Ok(env)
+}
+
+/// The steps of `debian/rules override_dh_auto_configure` a net build needs, in its order:
+/// `set_up_bindgen` (Debian's bindgen 0.66.1 from `debian/bindgen/`), the machine's Node where
+/// the build looks for it, esbuild for DevTools, gperf where Blink's build looks for it, and
+/// `debian/scripts/unbundle` (the system libraries' gn files). Left out: copying rollup (not
+/// installed, see [`BUILD_PACKAGES`]).
+fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+    let _dir = sh.push_dir(tree);
+    cmd!(sh, "make -s -f debian/rules set_up_bindgen").quiet().ignore_stdout().run()?;
+    let node = cmd!(sh, "which node").quiet().read().context("no node")?;
+    for (dir, program) in [
+        ("third_party/node/linux/node-linux-x64/bin", node.trim()),
+        ("third_party/devtools-frontend/src/third_party/esbuild", "/usr/bin/esbuild"),
+        ("third_party/gperf/cipd/bin", "/usr/bin/gperf"),
+    ] {
+        let name = Path::new(program).file_name().context("no file name")?;
+        fs::create_dir_all(tree.join(dir))?;
+        fs::copy(program, tree.join(dir).join(name))
+            .with_context(|| format!("copying {program} to {dir}"))?;
+    }
+    cmd!(sh, "./debian/scripts/unbundle").quiet().ignore_stdout().run()?;
+    Ok(())
+}
+
+/// Whether Debian's configure steps ran on the tree as it is (`configure.stamp` holds the tree's
+/// stamp then): a tree brought up to date for a new series has lost what they wrote.
+fn configure_steps_done(work: &Work) -> bool {
+    let stamp = |name| fs::read_to_string(work.dir.join(name)).ok();
+    stamp("tree.stamp").is_some() && stamp("tree.stamp") == stamp("configure.stamp")
+}
+
+/// Debian's configure steps (once per tree: `<work>/configure.stamp` holds the tree's stamp),
+/// then `gn gen` into `<work>/out` with Debian's arguments (`args.gn` rewritten only when they
+/// change, so gn and ninja keep what they have).
+fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
+    crate::deps::ensure_debian_packages(sh, BUILD_PACKAGES)?;
+    let tree = &work.tree;
+    if !configure_steps_done(work) {
+        crate::step("Debian's configure steps (bindgen, node, esbuild, gperf; unbundling)");
+        let started = Instant::now();
+        debian_configure_steps(sh, tree)?;
+        let tree_stamp = fs::read_to_string(work.dir.join("tree.stamp")).unwrap_or_default();
+        fs::write(work.dir.join("configure.stamp"), tree_stamp)?;
+        eprintln!("Debian's configure steps in {:.0?}", started.elapsed());
+    }
+    let args = gn_args(sh, tree)?;
+    let env = toolchain_env(sh, tree)?;
+    let out = work.dir.join("out");
+    let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    crate::step(&format!("{} gn gen {} --args={args}", shown.join(" "), out.display()));
+    let started = Instant::now();
+    let _dir = sh.push_dir(tree);
+    cmd!(sh, "gn gen {out} --args={args}").envs(env).run()?;
+    eprintln!("gn gen in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// File name endings of the sources whose objects `compile-check` builds (headers are
+/// compiled through the objects that include them).
+const SOURCES: &[&str] = &[".cc", ".c", ".cpp", ".mm"];
+
+/// `compile-check`: the objects of the series' C and C++ sources, built with Ninja in
+/// `<work>/out` (configured first when it has no `build.ninja`), with Ninja's progress; then
+/// each object listed with whether Ninja has it up to date.
+fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
+    let series = upstream::series(sh, &Chromium)?;
+    let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
+    let out = work.dir.join("out");
+    if !out.join("build.ninja").exists() || !configure_steps_done(&work) {
+        configure(sh, &work)?;
+    }
+    let touched = series.touched_files()?;
+    let mut sources: Vec<String> = touched
+        .iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .filter(|f| SOURCES.iter().any(|e| f.ends_with(e)))
+        .collect();
+    for file in extra {
+        ensure!(work.tree.join(file).is_file(), "--file {file}: no such file in the tree");
+        if !sources.contains(file) {
+            sources.push(file.clone());
+        }
+    }
+    if sources.is_empty() {
+        println!(
+            "compile-check: chromium-ui touches {} files, none of them a C or C++ source: \
+             nothing to compile",
+            touched.len()
+        );
+        return Ok(());
+    }
+    let _dir = sh.push_dir(&work.tree);
+    // One `gn outputs` for all of them (each run loads every build file: a minute or two);
+    // an object is its source's when their file stems match.
+    let labels: Vec<String> = sources.iter().map(|s| format!("//{s}")).collect();
+    // gn reads the toolchain from the environment, also when Ninja reruns it.
+    let env = toolchain_env(sh, &work.tree)?;
+    let outputs = cmd!(sh, "gn outputs {out} {labels...}").envs(env.clone()).quiet().read()?;
+    let stem = |p: &str| Path::new(p).file_stem().map(|s| s.to_string_lossy().into_owned());
+    let mut objects: Vec<(String, String)> = Vec::new();
+    for source in &sources {
+        let found: Vec<&str> =
+            outputs.lines().filter(|l| l.ends_with(".o") && stem(l) == stem(source)).collect();
+        ensure!(!found.is_empty(), "{source}: no object in this configuration (gn outputs)");
+        objects.extend(found.iter().map(|o| (source.clone(), o.to_string())));
+    }
+    let targets: Vec<&str> = objects.iter().map(|(_, o)| o.as_str()).collect();
+    crate::step(&format!(
+        "ninja -k 0 {} objects of {} sources (the first object of a directory builds its host \
+         tools first: about 50 minutes on 2 cores for net/)",
+        targets.len(),
+        sources.len()
+    ));
+    let started = Instant::now();
+    let built = cmd!(sh, "ninja -C {out} -k 0 {targets...}").envs(env).run();
+    let mut failed = Vec::new();
+    let mut summary = Vec::new();
+    for (source, object) in &objects {
+        let dry = cmd!(sh, "ninja -C {out} -n {object}").quiet().ignore_status().read()?;
+        let ok = dry.contains("no work to do");
+        summary.push(format!("{} {source} ({object})", if ok { "ok    " } else { "FAILED" }));
+        if !ok {
+            failed.push(source.clone());
+        }
+    }
+    println!(
+        "compile-check of the sources chromium-ui touches and --file names ({:.0?}):\n  {}",
+        started.elapsed(),
+        summary.join("\n  ")
+    );
+    ensure!(failed.is_empty() && built.is_ok(), "{} sources did not compile", failed.len());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The gn arguments and the toolchain come from `debian/rules` as its shell lines read
+    /// them (`\"` becomes `"`), with the two adler arguments added.
+    #[test]
+    fn gn_args_and_toolchain_come_from_debian_rules() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sh = Shell::new().unwrap();
+        fs::create_dir_all(tmp.path().join("debian")).unwrap();
+        fs::write(
+            tmp.path().join("debian/rules"),
+            "export CC=clang-19\nexport CXX=clang++-19\nexport CXXFLAGS:=-O2 -stdlib=libc++\n\
+             defines:=clang_use_chrome_plugins=false\n\
+             defines+=rust_sysroot_absolute=\\\"/usr\\\" \\\n\
+             \tcustom_toolchain=\\\"//build/toolchain/linux/unbundle:default\\\"\n\
+             defines+=is_official_build=true\n%:\n\tdh $@\n",
+        )
+        .unwrap();
+        let args = gn_args(&sh, tmp.path()).unwrap();
+        assert_eq!(
+            args,
+            "clang_use_chrome_plugins=false rust_sysroot_absolute=\"/usr\" \
+             custom_toolchain=\"//build/toolchain/linux/unbundle:default\" \
+             is_official_build=true removed_rust_stdlib_libs=[\"adler\"] \
+             added_rust_stdlib_libs=[\"adler2\"]"
+        );
+        let env = toolchain_env(&sh, tmp.path()).unwrap();
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("CC"), Some("clang-19"));
+        assert_eq!(get("CXX"), Some("clang++-19"));
+        assert_eq!(get("CXXFLAGS"), Some("-O2 -stdlib=libc++"));
+        // From dpkg-buildflags (dpkg-dev), empty where it is not installed.
+        assert!(get("CPPFLAGS").is_some() && get("CFLAGS").is_some(), "{env:?}");
+    }
+}
