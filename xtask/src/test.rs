@@ -16,17 +16,22 @@
 //! 6. interop over loopback: the patched NSS and BoringSSL against each other, OpenSSL 3.0 libssl
 //!    and GnuTLS, in both directions, every group and suite, hundreds of handshakes per pair and
 //!    every failure case, writing `docs/interop.md` (`cargo xtask interop --write`);
-//! 7. lighttpd 1.4.79 with the TLS-SRP series, built from the pinned source on the BoringSSL
+//! 7. BoringSSL as Chromium 150 vendors it (its tarball's `third_party/boringssl/src`), with
+//!    the series and its delta `boringssl-patches/chromium-150/`: all of its `ssl_test`
+//!    (`cargo xtask boringssl test --chromium`), then interop of that BoringSSL against itself,
+//!    OpenSSL and GnuTLS (`cargo xtask interop --boringssl-chromium --libs boringssl`; about
+//!    1.5 minutes once built, 12 from an empty cache);
+//! 8. lighttpd 1.4.79 with the TLS-SRP series, built from the pinned source on the BoringSSL
 //!    of step 5, against the peers (NSS's of step 4), curl and gnutls-cli, and the demo device
 //!    in its four arrangements (`cargo xtask lighttpd test`: about 2 minutes once BoringSSL and
 //!    NSS are built);
-//! 8. srp-bridge linked to the BoringSSL of step 5, its unit tests and
+//! 9. srp-bridge linked to the BoringSSL of step 5, its unit tests and
 //!    `srp-bridge/tests/test_bridge.py` against the demo device, gnutls-serv and hostile
 //!    servers (`cargo xtask bridge test`);
-//! 9. the extension in Debian's firefox-esr and chromium under Xvfb, with the bridge the
-//!    browsers start over native messaging, against the demo device and gnutls-serv
-//!    (`cargo xtask bridge browser-test`, about 1.5 minutes once installed; its screenshots go
-//!    to the cache's `screenshots/extension/`, not into the clone).
+//! 10. the extension in Debian's firefox-esr and chromium under Xvfb, with the bridge the
+//!     browsers start over native messaging, against the demo device and gnutls-serv
+//!     (`cargo xtask bridge browser-test`, about 1.5 minutes once installed; its screenshots
+//!     go to the cache's `screenshots/extension/`, not into the clone).
 //!
 //! Every step runs even when an earlier one failed, so one run shows every failure.
 
@@ -57,6 +62,11 @@ impl Test {
         check("boringssl test", crate::boringssl::test(sh));
         check("boringssl test --no-core", crate::boringssl::test_no_core(sh));
         check("interop", crate::interop::Interop::new(100, false).run(sh));
+        check("boringssl test --chromium", crate::boringssl::test_chromium(sh));
+        check(
+            "interop --boringssl-chromium",
+            crate::interop::Interop::boringssl_chromium(100).run(sh),
+        );
         check("lighttpd test", crate::lighttpd::test(sh, 20));
         check("bridge test", crate::bridge::test(sh));
         check(

@@ -122,6 +122,20 @@ impl Interop {
         }
     }
 
+    /// `cargo xtask test`'s run for BoringSSL at Chromium's revision (`interop
+    /// --boringssl-chromium --libs boringssl`): against itself, OpenSSL and GnuTLS, both
+    /// directions; the report is printed, docs/interop.md is left alone.
+    pub fn boringssl_chromium(count: u32) -> Self {
+        Interop {
+            count,
+            libs: vec![Lib::Boringssl],
+            sanitize: false,
+            write: false,
+            nss_firefox: false,
+            boringssl_chromium: true,
+        }
+    }
+
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let started = Instant::now();
         crate::deps::ensure_debian_packages(sh, INTEROP_PACKAGES)?;
