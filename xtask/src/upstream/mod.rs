@@ -186,6 +186,19 @@ pub fn series(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<Series> {
     Ok(series)
 }
 
+/// The series of `upstream` and the prior series its tree carries ([`Upstream::prior_series`]),
+/// each loaded once and its files checked ([`Series::check_files`]), for everything that
+/// stages the tree.
+fn checked_series(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<(Series, Vec<Series>)> {
+    let series = series(sh, upstream)?;
+    series.check_files()?;
+    let prior = upstream.prior_series(sh)?;
+    for s in &prior {
+        s.check_files()?;
+    }
+    Ok((series, prior))
+}
+
 /// Downloads every pinned file of `source` that is not in the cache yet; returns their paths.
 pub fn fetch(sh: &Shell, source: &Source) -> anyhow::Result<Vec<PathBuf>> {
     source.files.iter().map(|f| fetch_file(sh, &f.pin, source.provider.as_ref())).collect()
@@ -258,53 +271,22 @@ pub fn verify(sh: &Shell, pin: &Pin, path: &Path) -> anyhow::Result<()> {
 /// checks. The scratch tree is a temporary folder in `<cache>/<name>/`, removed afterwards.
 pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
     crate::deps::ensure_debian_packages(sh, &["patch"])?;
-    let series = series(sh, upstream)?;
-    series.check_files()?;
-    let prior = upstream.prior_series(sh)?;
-    for s in &prior {
-        s.check_files()?;
-    }
+    let (series, prior) = checked_series(sh, upstream)?;
     let source = upstream.source(sh)?;
     let files = fetch(sh, &source)?;
     // In the upstream's own cache folder (`chromium/boringssl`'s is inside Chromium's).
     let base = base(upstream)?;
     fs::create_dir_all(&base).with_context(|| format!("creating {}", base.display()))?;
     let scratch = tempfile::Builder::new().prefix("check-").tempdir_in(&base)?;
-    stage(sh, upstream, &source, &files, &series, scratch.path())?;
+    stage(sh, upstream, &source, &files, &prior, &series, scratch.path())?;
     upstream.check_tree(sh, scratch.path(), &series)?;
     for s in &prior {
         println!(
-            "{} in {}: {} patches, all listed once, all in the house format, all apply with zero \
-             fuzz{}",
-            s.dir.display(),
-            s.subdir.display(),
-            s.patches.len(),
-            match &s.delta {
-                Some(d) => format!(
-                    " ({} from the delta {}, at zero offset)",
-                    d.patches.len(),
-                    d.dir.display()
-                ),
-                None => " and zero offset".to_owned(),
-            }
+            "{}",
+            s.checked_summary(&format!("{} in {}", s.dir.display(), s.subdir.display()))
         );
     }
-    match &series.delta {
-        None => println!(
-            "{}: {} patches, all listed once, all in the house format, all apply with zero fuzz \
-             and zero offset",
-            upstream.series_dir(),
-            series.patches.len()
-        ),
-        Some(delta) => println!(
-            "{} with the delta {}: {} patches, {} of them from the delta, all listed once, all in \
-             the house format, all apply with zero fuzz (the delta's with zero offset)",
-            upstream.series_dir(),
-            delta.dir.display(),
-            series.patches.len(),
-            delta.patches.len()
-        ),
-    }
+    println!("{}", series.checked_summary(upstream.series_dir()));
     Ok(())
 }
 
@@ -339,8 +321,7 @@ fn output_key<U: Buildable>(
 /// The keyed output of `flavor`: reused when it exists, built otherwise (see the module
 /// documentation). Seconds when nothing changed.
 pub fn build<U: Buildable>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyhow::Result<Built> {
-    let series = series(sh, upstream)?;
-    series.check_files()?;
+    let (series, prior) = checked_series(sh, upstream)?;
     let source = upstream.source(sh)?;
     let core = if upstream.links_core(flavor) { Some(crate::core::build(sh)?) } else { None };
     let key = output_key(sh, upstream, flavor, &source, &series, core.as_ref())?;
@@ -358,7 +339,7 @@ pub fn build<U: Buildable>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyho
     crate::deps::ensure_debian_packages(sh, &["patch"])?;
     let _lock = crate::cache::lock(&base.join("work.lock"))?;
     let dir = crate::cache::keyed(&dir, |out| {
-        let work = prepare_work(sh, upstream, &source, &series)?;
+        let work = prepare_work(sh, upstream, &source, &prior, &series)?;
         upstream.check_tree(sh, &work.tree, &series)?;
         upstream.build(sh, flavor, &work, core.as_ref(), out)
     })?;
@@ -374,15 +355,11 @@ pub fn work_tree(
     sh: &Shell,
     upstream: &impl Upstream,
 ) -> anyhow::Result<(Work, crate::cache::Lock)> {
-    let series = series(sh, upstream)?;
-    series.check_files()?;
-    for prior in upstream.prior_series(sh)? {
-        prior.check_files()?;
-    }
+    let (series, prior) = checked_series(sh, upstream)?;
     let source = upstream.source(sh)?;
     crate::deps::ensure_debian_packages(sh, &["patch"])?;
     let lock = crate::cache::lock(&base(upstream)?.join("work.lock"))?;
-    Ok((prepare_work(sh, upstream, &source, &series)?, lock))
+    Ok((prepare_work(sh, upstream, &source, &prior, &series)?, lock))
 }
 
 /// Fetches the source and brings the work tree up to date; the caller holds `work.lock`.
@@ -390,12 +367,13 @@ fn prepare_work(
     sh: &Shell,
     upstream: &impl Upstream,
     source: &Source,
+    prior: &[Series],
     series: &Series,
 ) -> anyhow::Result<Work> {
     let files = fetch(sh, source)?;
     let base = base(upstream)?;
     let work = Work { dir: base.join("work"), tree: base.join("work/tree") };
-    prepare(sh, upstream, source, &files, series, &work)?;
+    prepare(sh, upstream, source, &files, prior, series, &work)?;
     Ok(work)
 }
 
@@ -423,6 +401,7 @@ fn prepare(
     upstream: &impl Upstream,
     source: &Source,
     files: &[PathBuf],
+    prior: &[Series],
     series: &Series,
     work: &Work,
 ) -> anyhow::Result<()> {
@@ -435,7 +414,7 @@ fn prepare(
             stamp += &format!("members {}\n", f.members.join(" "));
         }
     }
-    for prior in upstream.prior_series(sh)? {
+    for prior in prior {
         stamp += &format!(
             "series in {} sha256 {}\n",
             prior.subdir.display(),
@@ -450,7 +429,7 @@ fn prepare(
     let staging = work.dir.join("staging");
     crate::cache::remove(&staging)?;
     fs::create_dir_all(&staging)?;
-    stage(sh, upstream, source, files, series, &staging)?;
+    stage(sh, upstream, source, files, prior, series, &staging)?;
     // The stamp goes first: an interrupted update must not look finished.
     crate::cache::remove(&stamp_path)?;
     if !work.tree.exists() {
@@ -472,13 +451,14 @@ fn prepare(
     Ok(())
 }
 
-/// Unpacks the source's files into `staging` (an empty folder) and applies the series: also
-/// the "all apply" part of the series checker.
+/// Unpacks the source's files into `staging` (an empty folder) and applies the prior series,
+/// then the series: also the "all apply" part of the series checker.
 fn stage(
     sh: &Shell,
     upstream: &impl Upstream,
     source: &Source,
     files: &[PathBuf],
+    prior: &[Series],
     series: &Series,
     staging: &Path,
 ) -> anyhow::Result<()> {
@@ -487,7 +467,7 @@ fn stage(
         unpack(path, staging, file)?;
     }
     upstream.after_unpack(sh, staging)?;
-    for prior in upstream.prior_series(sh)? {
+    for prior in prior {
         crate::step(&format!(
             "applying {} patches from {} in {}",
             prior.patches.len(),
@@ -785,7 +765,7 @@ mod tests {
         series.check_files().unwrap();
         let tree = dir.join("tree");
         fs::create_dir_all(&tree).unwrap();
-        stage(&sh, &Fake, &source, &[orig, deb], &series, &tree).unwrap();
+        stage(&sh, &Fake, &source, &[orig, deb], &[], &series, &tree).unwrap();
         assert_eq!(fs::read_to_string(tree.join("src/a.c")).unwrap(), "two\n");
         assert!(tree.join("debian/rules").exists());
         assert_eq!(fs::read_to_string(tree.join("after-unpack")).unwrap(), "ran");
@@ -846,7 +826,8 @@ mod tests {
         let series = Series::load(&dir.join("app-patches")).unwrap();
         let tree = dir.join("tree");
         fs::create_dir_all(&tree).unwrap();
-        stage(&sh, &upstream, &source, &[orig], &series, &tree).unwrap();
+        let prior = upstream.prior_series(&sh).unwrap();
+        stage(&sh, &upstream, &source, &[orig], &prior, &series, &tree).unwrap();
         assert_eq!(fs::read_to_string(tree.join("vendor/lib/api.h")).unwrap(), "used api\n");
     }
 

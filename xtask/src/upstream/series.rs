@@ -116,6 +116,24 @@ impl Rename {
 }
 
 impl Series {
+    /// The series checker's account of this series once it applied, under `name`: how many
+    /// patches, and how many came from the delta (which apply at zero offset; the others may
+    /// apply at an offset there, never with fuzz).
+    pub fn checked_summary(&self, name: &str) -> String {
+        let applied = match &self.delta {
+            None => "all apply with zero fuzz and zero offset".to_owned(),
+            Some(delta) => format!(
+                "all apply with zero fuzz ({} from the delta {}, at zero offset)",
+                delta.patches.len(),
+                delta.dir.display()
+            ),
+        };
+        format!(
+            "{name}: {} patches, all listed once, all in the house format, {applied}",
+            self.patches.len()
+        )
+    }
+
     /// Reads `<dir>/series`. A missing `series` file is an empty series.
     pub fn load(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join("series");
