@@ -102,7 +102,7 @@ class Firefox:
 
         os.makedirs(profile)
         self.port = free_port()
-        all_prefs = dict(QUIET_PREFS, **(prefs or {}), **{"marionette.port": self.port})
+        all_prefs = {**QUIET_PREFS, **(prefs or {}), "marionette.port": self.port}
         with open(os.path.join(profile, "user.js"), "w") as f:
             f.write("".join(f'user_pref("{k}", {json.dumps(v)});\n' for k, v in all_prefs.items()))
         env = dict(env or os.environ, DISPLAY=display, MOZ_CRASHREPORTER_DISABLE="1")
