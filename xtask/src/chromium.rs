@@ -32,7 +32,7 @@ use std::time::Instant;
 use anyhow::{Context, ensure};
 use xshell::{Shell, cmd};
 
-use crate::upstream::{self, DebianSource, Pin, Source, SourceFile, Upstream, Work};
+use crate::upstream::{self, DebianSource, Pin, Series, Source, SourceFile, Upstream, Work};
 
 /// The orig tarball of Debian's `chromium` 150.0.7871.100-1~deb12u1 (Chromium's source
 /// release, top folder `chromium-150.0.7871.100/`).
@@ -55,6 +55,9 @@ const DEBIAN: Pin = Pin {
 
 /// The Debian version of the source.
 const DEBIAN_VERSION: &str = "150.0.7871.100-1~deb12u1";
+
+/// Where Chromium vendors BoringSSL, relative to the tree: the BoringSSL series applies here.
+const BORINGSSL_DIR: &str = "third_party/boringssl/src";
 
 /// The orig tarball's top folder is dropped: the tree is Chromium's source root.
 const STRIP_COMPONENTS: u32 = 1;
@@ -214,6 +217,15 @@ impl Upstream for Chromium {
             ],
             provider: Box::new(provider()),
         })
+    }
+
+    /// BoringSSL's series with its Chromium 150 delta (`boringssl-patches/chromium-150/`) in
+    /// `third_party/boringssl/src`, so that `//net` builds against the TLS-SRP API; the same
+    /// patches `cargo xtask boringssl test --chromium` builds and tests on their own.
+    fn prior_series(&self, sh: &Shell) -> anyhow::Result<Vec<Series>> {
+        Ok(vec![
+            upstream::series(sh, &crate::boringssl::Boringssl::CHROMIUM)?.applied_in(BORINGSSL_DIR),
+        ])
     }
 
     /// Debian's patches (`debian/patches/series`), as Debian's build applies them.
