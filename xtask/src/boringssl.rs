@@ -324,8 +324,9 @@ impl Upstream for Boringssl {
         self.chromium.then_some("chromium-150")
     }
 
-    /// Chromium's BoringSSL: the stand-in for the test tool source its tarball leaves out.
-    fn after_unpack(&self, _sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+    /// Chromium's BoringSSL: Debian's patches to it, as the Chromium tree has them, and the
+    /// stand-in for the test tool source its tarball leaves out.
+    fn after_unpack(&self, sh: &Shell, tree: &Path) -> anyhow::Result<()> {
         if !self.chromium {
             return Ok(());
         }
@@ -337,7 +338,7 @@ impl Upstream for Boringssl {
             "// Written by `cargo xtask boringssl --chromium`: Chromium's tarball leaves out\n\
              // BoringSSL's test data, this tool's source among it. Never built.\n",
         )?;
-        Ok(())
+        crate::chromium::apply_debian_boringssl_patches(sh, tree)
     }
 
     fn source(&self, sh: &Shell) -> anyhow::Result<Source> {

@@ -59,6 +59,9 @@ const DEBIAN_VERSION: &str = "150.0.7871.100-1~deb12u1";
 /// Where Chromium vendors BoringSSL, relative to the tree: the BoringSSL series applies here.
 const BORINGSSL_DIR: &str = "third_party/boringssl/src";
 
+/// [`BORINGSSL_DIR`] as the start of a path below the tarball's top folder.
+const BORINGSSL_IN_TREE: &str = "third_party/boringssl/src/";
+
 /// The orig tarball's top folder is dropped: the tree is Chromium's source root.
 const STRIP_COMPONENTS: u32 = 1;
 
@@ -228,6 +231,33 @@ impl Upstream for Chromium {
         ])
     }
 
+    /// Chromium's formatters, as its presubmit runs them: `clang-format` on the lines the
+    /// series changes in C and C++ files (`git cl format` formats changed lines only, so
+    /// upstream lines formatted by an older clang-format stay as they are), `gn format` on
+    /// whole build files (the presubmit checks them whole). Zero diffs.
+    fn check_tree(&self, sh: &Shell, tree: &Path, series: &Series) -> anyhow::Result<()> {
+        let touched = series.touched_files()?;
+        let ends =
+            |f: &Path, endings: &[&str]| endings.iter().any(|e| f.to_string_lossy().ends_with(e));
+        let cxx: Vec<&Path> =
+            touched.iter().map(|f| f.as_path()).filter(|f| ends(f, CXX_FORMATTED)).collect();
+        let gn: Vec<&Path> =
+            touched.iter().map(|f| f.as_path()).filter(|f| ends(f, &[".gn", ".gni"])).collect();
+        let mut problems = Vec::new();
+        if cxx.is_empty() {
+            println!("clang-format: the series touches no C or C++");
+        } else if let Err(e) = check_clang_format_lines(sh, tree, series, &cxx) {
+            problems.push(format!("{e:#}"));
+        }
+        if gn.is_empty() {
+            println!("gn format: the series touches no build file");
+        } else if let Err(e) = check_gn_format(sh, tree, &gn) {
+            problems.push(format!("{e:#}"));
+        }
+        ensure!(problems.is_empty(), "{}", problems.join("\n"));
+        Ok(())
+    }
+
     /// Debian's patches (`debian/patches/series`), as Debian's build applies them.
     fn after_unpack(&self, sh: &Shell, tree: &Path) -> anyhow::Result<()> {
         crate::deps::ensure_debian_packages(sh, &["quilt"])?;
@@ -255,8 +285,9 @@ impl Upstream for Chromium {
 
 /// The source of the BoringSSL that the pinned Chromium vendors: its
 /// `third_party/boringssl/src` only, from the same pinned tarball and provider, unpacked as
-/// BoringSSL's top folder (`cargo xtask boringssl ... --chromium`). Debian's patches for
-/// amd64 leave it alone.
+/// BoringSSL's top folder (`cargo xtask boringssl ... --chromium`). Debian's patches that
+/// touch it come on top ([`apply_debian_boringssl_patches`]), so that the series is proven on
+/// the BoringSSL that the Chromium tree carries.
 pub fn boringssl_source() -> Source {
     Source {
         files: vec![SourceFile {
@@ -266,6 +297,224 @@ pub fn boringssl_source() -> Source {
         }],
         provider: Box::new(provider()),
     }
+}
+
+/// What Debian's patches (`quilt push -a` applies every one in `debian/patches/series`, those
+/// for other architectures too: PPC64's add lines to BoringSSL's generated source lists) do to
+/// `third_party/boringssl/src`, done to a standalone BoringSSL `tree` unpacked from the same
+/// tarball: each patch that touches it, in Debian's order, reduced to its BoringSSL files.
+pub fn apply_debian_boringssl_patches(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+    let debian = upstream::fetch_file(sh, &DEBIAN, &provider())?;
+    let tmp = tempfile::tempdir().context("creating a temporary folder")?;
+    let dir = tmp.path();
+    cmd!(sh, "tar -xJf {debian} -C {dir} debian/patches").quiet().run()?;
+    let patches = dir.join("debian/patches");
+    let series = fs::read_to_string(patches.join("series")).context("reading Debian's series")?;
+    let mut applied = Vec::new();
+    for name in upstream::parse_series(&series)? {
+        let text = fs::read_to_string(patches.join(&name))
+            .with_context(|| format!("reading Debian's {name}"))?;
+        let sections = boringssl_sections(&text);
+        if sections.is_empty() {
+            continue;
+        }
+        let strip = format!("-p{BORINGSSL_STRIP_COMPONENTS}");
+        let output = cmd!(
+            sh,
+            "patch {strip} --forward --batch --no-backup-if-mismatch --reject-file=- --directory {tree}"
+        )
+        .stdin(sections.as_bytes())
+        .quiet()
+        .ignore_status()
+        .output()?;
+        ensure!(
+            output.status.success(),
+            "Debian's {name} does not apply to BoringSSL:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        applied.push(name);
+    }
+    eprintln!("Debian's patches to BoringSSL applied: {}", applied.join(", "));
+    Ok(())
+}
+
+/// The file sections of a Debian patch (paths `chromium-<version>/...`) whose new path lies in
+/// `third_party/boringssl/src/`, in order; empty when there is none. Hunks are read by their
+/// line counts, so a removed line that starts with `-- ` is not taken for a file header.
+fn boringssl_sections(patch: &str) -> String {
+    let lines: Vec<&str> = patch.split_inclusive('\n').collect();
+    let mut kept = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let header =
+            lines[i].starts_with("--- ") && lines.get(i + 1).is_some_and(|l| l.starts_with("+++ "));
+        if !header {
+            i += 1;
+            continue;
+        }
+        let path = lines[i + 1][4..].split(['\t', '\n']).next().unwrap_or("");
+        let inside = path.split_once('/').is_some_and(|(_, p)| p.starts_with(BORINGSSL_IN_TREE));
+        let start = i;
+        i += 2;
+        // The hunks: `@@ -a,b +c,d @@` then b old and d new lines (context counts for both).
+        while let Some((mut old, mut new)) = lines.get(i).and_then(|l| hunk_counts(l)) {
+            i += 1;
+            while (old > 0 || new > 0) && i < lines.len() {
+                match lines[i].as_bytes().first() {
+                    Some(b'-') => old = old.saturating_sub(1),
+                    Some(b'+') => new = new.saturating_sub(1),
+                    Some(b'\\') => {}
+                    _ => {
+                        old = old.saturating_sub(1);
+                        new = new.saturating_sub(1);
+                    }
+                }
+                i += 1;
+            }
+            // "\ No newline at end of file" after the last line of a hunk.
+            while lines.get(i).is_some_and(|l| l.starts_with('\\')) {
+                i += 1;
+            }
+        }
+        if inside {
+            kept.extend(lines[start..i].iter().copied());
+        }
+    }
+    kept
+}
+
+/// The old and new line counts of a hunk header (`@@ -a,b +c,d @@`; a missing count is 1).
+fn hunk_counts(line: &str) -> Option<(usize, usize)> {
+    let rest = line.strip_prefix("@@ -")?;
+    let (ranges, _) = rest.split_once(" @@")?;
+    let (old, new) = ranges.split_once(" +")?;
+    let count = |r: &str| match r.split_once(',') {
+        Some((_, n)) => n.parse().ok(),
+        None => Some(1),
+    };
+    Some((count(old)?, count(new)?))
+}
+
+/// The clang-format of the check: Debian's clang 19, the toolchain that builds the tree.
+const CLANG_FORMAT: &str = "clang-format-19";
+
+/// Its script that formats the changed lines of a diff only (`git cl format` does the same).
+const CLANG_FORMAT_DIFF: &str = "clang-format-diff-19";
+
+/// Chromium's style, as its top `.clang-format` sets it (the orig tarball leaves that file
+/// out): clang-format's built-in Chromium style with C++11 `>>`, braces always, a newline at
+/// the end, and includes regrouped into C system, C++ standard library and other headers.
+const CHROMIUM_STYLE: &str = "{BasedOnStyle: Chromium, Standard: Cpp11, InsertBraces: true, \
+     InsertNewlineAtEOF: true, IncludeBlocks: Regroup, IncludeCategories: [\
+     {Regex: '^<.*\\.h>', Priority: 3}, {Regex: '^<.*', Priority: 4}, {Regex: '.*', Priority: 5}]}";
+
+/// The files Chromium formats with clang-format.
+const CXX_FORMATTED: &[&str] = &[".c", ".cc", ".cpp", ".h", ".m", ".mm"];
+
+/// clang-format on the lines the series adds or changes in `files`: the files as they were
+/// before the series (the series undone, in reverse, on a copy of the files it touches) are
+/// compared with the tree's, and `clang-format-diff` formats the changed lines only.
+fn check_clang_format_lines(
+    sh: &Shell,
+    tree: &Path,
+    series: &Series,
+    files: &[&Path],
+) -> anyhow::Result<()> {
+    crate::deps::ensure_debian_packages(sh, &[CLANG_FORMAT, "python3", "patch", "diffutils"])?;
+    let before = tempfile::tempdir().context("creating a temporary folder")?;
+    for file in series.touched_files()? {
+        let path = tree.join(&file);
+        if path.exists() {
+            let copy = before.path().join(&file);
+            fs::create_dir_all(copy.parent().context("a file without a folder")?)?;
+            fs::copy(&path, &copy).with_context(|| format!("copying {}", path.display()))?;
+        }
+    }
+    let dir = before.path();
+    for name in series.patches.iter().rev() {
+        let patch = series.path(name);
+        cmd!(sh, "patch -R -p1 --fuzz=0 --batch --silent --no-backup-if-mismatch --reject-file=- --directory {dir} --input {patch}")
+            .quiet()
+            .run()
+            .with_context(|| format!("undoing {name} to find the lines the series changed"))?;
+    }
+    let _dir = sh.push_dir(tree);
+    let mut diffs = Vec::new();
+    for file in files {
+        let old = before.path().join(file);
+        let old = if old.exists() { old } else { "/dev/null".into() };
+        let (a, b) = (format!("a/{}", file.display()), format!("b/{}", file.display()));
+        let changed = cmd!(sh, "diff -U0 --label {a} --label {b} {old} {file}")
+            .quiet()
+            .ignore_status()
+            .read()?;
+        let style = format!("-style={CHROMIUM_STYLE}");
+        // Exit 1 with the diff when it would change something.
+        let output = cmd!(sh, "{CLANG_FORMAT_DIFF} -p1 -binary {CLANG_FORMAT} {style}")
+            .quiet()
+            .stdin(changed.as_bytes())
+            .ignore_status()
+            .output()?;
+        let formatted = String::from_utf8_lossy(&output.stdout).into_owned();
+        ensure!(
+            matches!(output.status.code(), Some(0 | 1)) && output.stderr.is_empty(),
+            "{CLANG_FORMAT_DIFF} on {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if !formatted.trim().is_empty() {
+            diffs.push(formatted);
+        }
+    }
+    ensure!(
+        diffs.is_empty(),
+        "{CLANG_FORMAT} (Chromium's style) would change the series' lines in {} file(s):\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    println!("{CLANG_FORMAT}: the series' lines in {} C/C++ files, zero diffs", files.len());
+    Ok(())
+}
+
+/// `gn format --dry-run` on each build file: exit 2 when it would reformat the file.
+fn check_gn_format(sh: &Shell, tree: &Path, files: &[&Path]) -> anyhow::Result<()> {
+    crate::deps::ensure_debian_packages(sh, &["generate-ninja", "diffutils"])?;
+    let _dir = sh.push_dir(tree);
+    let mut unformatted = Vec::new();
+    for file in files {
+        let output = cmd!(sh, "gn format --dry-run {file}").quiet().ignore_status().output()?;
+        match output.status.code() {
+            Some(0) => {}
+            Some(2) => {
+                let diff = cmd!(sh, "gn format --stdin")
+                    .quiet()
+                    .stdin(fs::read(tree.join(file))?)
+                    .output()?;
+                let formatted = String::from_utf8_lossy(&diff.stdout).into_owned();
+                let (a, b) = (format!("a/{}", file.display()), format!("b/{}", file.display()));
+                let shown = cmd!(sh, "diff -u --label {a} --label {b} {file} -")
+                    .quiet()
+                    .stdin(formatted.as_bytes())
+                    .ignore_status()
+                    .read()?;
+                unformatted.push(shown);
+            }
+            _ => anyhow::bail!(
+                "gn format --dry-run {}: {}",
+                file.display(),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        }
+    }
+    ensure!(
+        unformatted.is_empty(),
+        "gn format would change {} build file(s):\n{}",
+        unformatted.len(),
+        unformatted.join("\n")
+    );
+    println!("gn format: {} build files, zero diffs", files.len());
+    Ok(())
 }
 
 /// The gn arguments of Debian's build: the `defines` variable of `debian/rules`, evaluated by
@@ -449,6 +698,98 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A one-patch series in `dir` whose patch turns `old` into `new` in `file` (`old` empty:
+    /// a new file), applied to `tree`.
+    fn series_changing(dir: &Path, tree: &Path, file: &str, old: &str, new: &str) -> Series {
+        let sh = Shell::new().unwrap();
+        fs::create_dir_all(dir).unwrap();
+        let path = tree.join(file);
+        let before = dir.join("before");
+        fs::write(&before, old).unwrap();
+        fs::write(&path, new).unwrap();
+        let (a, b) = if old.is_empty() {
+            ("/dev/null".to_owned(), format!("b/{file}"))
+        } else {
+            (format!("a/{file}"), format!("b/{file}"))
+        };
+        let old_path = if old.is_empty() { "/dev/null".into() } else { before };
+        let diff = cmd!(sh, "diff -u --label {a} --label {b} {old_path} {path}")
+            .ignore_status()
+            .read()
+            .unwrap();
+        let header = "Description: Test\n A test patch.\nAuthor: t\nForwarded: no\n\
+                      Last-Update: 2026-12-03\n---\n";
+        fs::write(dir.join("0001-test.patch"), format!("{header}{diff}\n")).unwrap();
+        fs::write(dir.join("series"), "0001-test.patch\n").unwrap();
+        Series::load(dir).unwrap()
+    }
+
+    /// Only the lines the series changes are held to Chromium's style: an upstream line that
+    /// clang-format would change is left alone, a changed one is not.
+    #[test]
+    fn clang_format_checks_the_lines_the_series_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sh = Shell::new().unwrap();
+        let tree = tmp.path().join("tree");
+        fs::create_dir_all(tree.join("net")).unwrap();
+        let upstream = "int  upstream_spacing;\n\nint f() {\n  return 1;\n}\n";
+        let good = format!("{upstream}\nint g() {{\n  return 2;\n}}\n");
+        let series = series_changing(&tmp.path().join("s1"), &tree, "net/a.cc", upstream, &good);
+        let files = [Path::new("net/a.cc")];
+        check_clang_format_lines(&sh, &tree, &series, &files).unwrap();
+
+        let bad = format!("{upstream}\nint g() {{ if (f()) return  2; return 3; }}\n");
+        let series = series_changing(&tmp.path().join("s2"), &tree, "net/a.cc", upstream, &bad);
+        let err = check_clang_format_lines(&sh, &tree, &series, &files).unwrap_err();
+        let err = format!("{err:#}");
+        assert!(err.contains("net/a.cc") && err.contains("+  if (f()) {"), "{err}");
+        assert!(!err.contains("-int  upstream_spacing"), "upstream lines are left alone: {err}");
+
+        let series = series_changing(&tmp.path().join("s3"), &tree, "net/new.h", "", "int  h;\n");
+        let files = [Path::new("net/new.h")];
+        let err = check_clang_format_lines(&sh, &tree, &series, &files).unwrap_err();
+        assert!(format!("{err:#}").contains("+int h;"), "a new file is checked whole: {err:#}");
+    }
+
+    /// `gn format` finds a build file it would change, and passes a formatted one.
+    #[test]
+    fn gn_format_checks_build_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sh = Shell::new().unwrap();
+        fs::write(tmp.path().join("BUILD.gn"), "group(\"a\") {\n  deps = [ \":b\" ]\n}\n").unwrap();
+        check_gn_format(&sh, tmp.path(), &[Path::new("BUILD.gn")]).unwrap();
+        fs::write(tmp.path().join("BUILD.gn"), "group(\"a\") {\ndeps = [\":b\"]\n}\n").unwrap();
+        let err = check_gn_format(&sh, tmp.path(), &[Path::new("BUILD.gn")]).unwrap_err();
+        assert!(format!("{err:#}").contains("+  deps = [ \":b\" ]"), "{err:#}");
+    }
+
+    /// Only the BoringSSL files of a Debian patch are kept, whole; a removed line that reads
+    /// like a file header (`--- `) inside a hunk does not start a section.
+    #[test]
+    fn debian_patches_are_reduced_to_their_boringssl_files() {
+        let ssl = "--- chromium-1/third_party/boringssl/src/ssl/a.cc\n\
+                   +++ chromium-1/third_party/boringssl/src/ssl/a.cc\n\
+                   @@ -1,3 +1,3 @@\n\
+                   \x20keep\n\
+                   --- x\n\
+                   +++ y\n\
+                   \x20keep\n";
+        let other = "--- chromium-1/third_party/boringssl/BUILD.gn\n\
+                     +++ chromium-1/third_party/boringssl/BUILD.gn\n\
+                     @@ -1 +1,2 @@\n\
+                     \x20a\n\
+                     +b\n";
+        let new_file = "--- /dev/null\n\
+                        +++ chromium-1/third_party/boringssl/src/gen/new.S\n\
+                        @@ -0,0 +1 @@\n\
+                        +x\n\
+                        \\ No newline at end of file\n";
+        let patch = format!("Description: two files\n---\n{other}{ssl}{other}{new_file}");
+        assert_eq!(boringssl_sections(&patch), format!("{ssl}{new_file}"));
+        assert_eq!(boringssl_sections(other), "");
+        assert_eq!(hunk_counts("@@ -3,0 +4 @@ fn"), Some((0, 1)));
+    }
 
     /// The gn arguments and the toolchain come from `debian/rules` as its shell lines read
     /// them (`\"` becomes `"`), with the two adler arguments added.

@@ -7,9 +7,22 @@ use xshell::{Shell, cmd};
 /// What `cargo xtask test` needs: valgrind for the constant-time check, OpenSSL's libcrypto
 /// (headers and library) and `openssl srp` for the cross-check and verifier files, GnuTLS's
 /// `srptool` for verifier files, a C compiler for the C program test, binutils' `objdump` for the
-/// constant-time check's native trace of the AVX-512 code.
-pub const TEST_PACKAGES: &[&str] =
-    &["valgrind", "libssl-dev", "openssl", "gnutls-bin", "gcc", "binutils"];
+/// constant-time check's native trace of the AVX-512 code, and Chromium's formatters
+/// (`clang-format-19`, `gn` from `generate-ninja`) with `patch` and Python for the tests of the
+/// Chromium series checker.
+pub const TEST_PACKAGES: &[&str] = &[
+    "valgrind",
+    "libssl-dev",
+    "openssl",
+    "gnutls-bin",
+    "gcc",
+    "binutils",
+    // xtask's own tests of the Chromium series checker: Chromium's formatters.
+    "clang-format-19",
+    "generate-ninja",
+    "patch",
+    "python3",
+];
 
 /// Installs the packages of `packages` that are not installed yet. A package may name its
 /// exact version (`firefox-esr=140.12.0esr-1~deb12u1`): another installed version counts as

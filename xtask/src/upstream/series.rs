@@ -32,6 +32,10 @@ pub struct Delta {
     /// The delta's `renames` file, when it has one: what the series' added code is called in
     /// that version (see [`Rename`]).
     pub renames: Vec<Rename>,
+    /// The delta's `extra-files`, when it has one: files of the other version that the series'
+    /// own upstream source does not carry (BoringSSL's `gen/sources.gni`, which its crate leaves
+    /// out), which the delta's copies change besides the series' files, one path a line.
+    pub extra_files: Vec<String>,
 }
 
 /// One line of a delta's `renames` file, `FROM => TO` or `PATCH[,PATCH...]: FROM => TO`: in
@@ -160,7 +164,21 @@ impl Series {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e).with_context(|| format!("reading {}", renames_path.display())),
         };
-        Ok(Self { delta: Some(Delta { dir: dir.to_owned(), patches, renames }), ..self })
+        let extra_path = dir.join("extra-files");
+        let extra_files = match fs::read_to_string(&extra_path) {
+            Ok(text) => text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_owned)
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", extra_path.display())),
+        };
+        Ok(Self {
+            delta: Some(Delta { dir: dir.to_owned(), patches, renames, extra_files }),
+            ..self
+        })
     }
 
     /// Where the patch `name` is read from: the delta's copy when it has one.
@@ -236,7 +254,7 @@ impl Series {
                     continue;
                 };
                 problems.extend(
-                    delta_drift(&main, &copy, &delta.renames, name)
+                    delta_drift(&main, &copy, &delta.renames, &delta.extra_files, name)
                         .into_iter()
                         .map(|p| format!("{name}: {p}")),
                 );
@@ -354,9 +372,17 @@ fn unlisted(dir: &Path, listed: &std::collections::HashSet<&str>) -> anyhow::Res
 /// other file the copy's added lines must be the patch's, hunk by hunk (as one hunk when the
 /// two split the file into different numbers of hunks). So a change to a patch of the series
 /// that its copy lacks is found. The delta's `renames` (see [`Rename`]) apply to the removed
-/// and added lines of `main` (the patch `name`) first.
-pub fn delta_drift(main: &str, copy: &str, renames: &[Rename], name: &str) -> Vec<String> {
-    let (mut main, copy) = (Diff::parse(main), Diff::parse(copy));
+/// and added lines of `main` (the patch `name`) first. The copy's changes to the delta's
+/// `extra` files (files the series' upstream source does not carry) are its own.
+pub fn delta_drift(
+    main: &str,
+    copy: &str,
+    renames: &[Rename],
+    extra: &[String],
+    name: &str,
+) -> Vec<String> {
+    let (mut main, mut copy) = (Diff::parse(main), Diff::parse(copy));
+    copy.files.retain(|f| !extra.iter().any(|e| f.name.strip_prefix("b/") == Some(e)));
     for hunk in main.files.iter_mut().flat_map(|f| f.hunks.iter_mut()) {
         for lines in [&mut hunk.removed, &mut hunk.added] {
             *lines = lines
@@ -650,7 +676,20 @@ mod tests {
     }
 
     fn drift(main: &str, copy: &str) -> Vec<String> {
-        delta_drift(main, copy, &[], "p.patch")
+        delta_drift(main, copy, &[], &[], "p.patch")
+    }
+
+    /// A copy may change the delta's extra files (which the series' source does not carry)
+    /// besides the series' files; any other file of its own is drift.
+    #[test]
+    fn a_delta_copy_may_change_its_extra_files_too() {
+        let main = "D\n---\n--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n";
+        let extra = "--- a/gen/sources.gni\n+++ b/gen/sources.gni\n@@ -1 +1,2 @@\n x\n+y\n";
+        let copy = format!("{main}{extra}");
+        let files = ["gen/sources.gni".to_owned()];
+        assert_eq!(delta_drift(main, &copy, &[], &files, "p.patch"), Vec::<String>::new());
+        let problems = delta_drift(main, &copy, &[], &[], "p.patch");
+        assert!(problems.len() == 1 && problems[0].contains("changes the files"), "{problems:?}");
     }
 
     /// Renames: at identifier boundaries, scoped to patches, dropping lines left blank, `\n`
@@ -680,8 +719,8 @@ mod tests {
         assert!(Rename::parse("no arrow\n").is_err());
         let main = GOOD.replace("+new\n", "+new impl\n");
         let copy = GOOD.replace("+new\n", "+new ssl\n");
-        assert_eq!(delta_drift(&main, &copy, &renames, "a.patch"), Vec::<String>::new());
-        assert_eq!(delta_drift(&main, &copy, &[], "a.patch").len(), 1, "without the renames");
+        assert_eq!(delta_drift(&main, &copy, &renames, &[], "a.patch"), Vec::<String>::new());
+        assert_eq!(delta_drift(&main, &copy, &[], &[], "a.patch").len(), 1, "without the renames");
     }
 
     /// A delta's copy may differ from the patch where upstream differs (line numbers, context,
