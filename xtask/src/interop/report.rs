@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use xshell::{Shell, cmd};
 
-use super::Interop;
 use super::judge::Row;
+use super::{Interop, Lib};
 
 /// The Markdown report for docs/interop.md.
 pub fn report(sh: &Shell, rows: &[Row], run: &Interop, seconds: u64) -> anyhow::Result<String> {
@@ -49,9 +49,28 @@ pub fn report(sh: &Shell, rows: &[Row], run: &Interop, seconds: u64) -> anyhow::
             ""
         },
     )?;
+    // The patched libraries of this run (`--libs`) only, each with its peer program.
+    let patched: Vec<String> = run
+        .libs
+        .iter()
+        .map(|lib| match lib {
+            Lib::Nss if run.nss_firefox => "NSS 3.112.5 from Firefox ESR 140.12 + `nss-patches/` \
+                 with its delta `nss-patches/3.112/` (`srp-peer-nss-3.112`)"
+                .to_owned(),
+            Lib::Nss => "NSS 3.110 + `nss-patches/` (`srp-peer-nss`)".to_owned(),
+            Lib::Boringssl if run.boringssl_chromium => "BoringSSL API version 41 from Chromium \
+                 150 (3a9254f16eda) + `boringssl-patches/` with its delta \
+                 `boringssl-patches/chromium-150/` (`srp-peer-boringssl-chromium`)"
+                .to_owned(),
+            Lib::Boringssl => {
+                "BoringSSL API version 44 + `boringssl-patches/` (`srp-peer-boringssl`)".to_owned()
+            }
+        })
+        .collect();
+    let patched = patched.join(", ");
     writeln!(
         s,
-        "- Patched: {} (`{}`), {} (`{}`); both link the `srp-ffi` core.\n\
+        "- Patched: {patched}; {} the `srp-ffi` core.\n\
          - Independent: {openssl} libssl (`srp-peer-openssl`: the BoringSSL peer's source built \
          against Debian's libssl), {gnutls} (`gnutls-cli`, `gnutls-serv`).\n\
          - Every connection is on 127.0.0.1. `gnutls-serv` listens on every interface, so it and \
@@ -77,19 +96,7 @@ pub fn report(sh: &Shell, rows: &[Row], run: &Interop, seconds: u64) -> anyhow::
          - Not applicable: OpenSSL and GnuTLS clients do not offer SRP without a username \
          (no missing-username case), `gnutls-cli` has no settable floor, GnuTLS has no 6144-bit \
          group and `srptool` writes no 1024-bit one.\n",
-        if run.nss_firefox {
-            "NSS 3.112.5 from Firefox ESR 140.12 + `nss-patches/` with its delta `nss-patches/3.112/`"
-        } else {
-            "NSS 3.110 + `nss-patches/`"
-        },
-        if run.nss_firefox { "srp-peer-nss-3.112" } else { "srp-peer-nss" },
-        if run.boringssl_chromium {
-            "BoringSSL API version 41 from Chromium 150 (3a9254f16eda) + `boringssl-patches/` with \
-             its delta `boringssl-patches/chromium-150/`"
-        } else {
-            "BoringSSL API version 44 + `boringssl-patches/`"
-        },
-        if run.boringssl_chromium { "srp-peer-boringssl-chromium" } else { "srp-peer-boringssl" },
+        if run.libs.len() == 1 { "it links" } else { "both link" },
     )?;
     writeln!(s, "| client | server | case | handshakes | expected | result |")?;
     writeln!(s, "|---|---|---|---:|---|---|")?;

@@ -290,14 +290,15 @@ pub fn check(sh: &Shell, upstream: &impl Upstream) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The key of `flavor`'s output: the pins, the series, the core (if it links one) and the
-/// flavor's settings.
+/// The key of `flavor`'s output: the pins, the series and the prior series the tree carries,
+/// the core (if it links one) and the flavor's settings. Without prior series the key is what
+/// it was before they existed, so that existing outputs stay valid.
 fn output_key<U: Buildable>(
     sh: &Shell,
     upstream: &U,
     flavor: U::Flavor,
     source: &Source,
-    series: &Series,
+    (series, prior): (&Series, &[Series]),
     core: Option<&Core>,
 ) -> anyhow::Result<String> {
     let pins: Vec<String> =
@@ -305,17 +306,20 @@ fn output_key<U: Buildable>(
     let series_sha256 = crate::cache::sha256_bytes(sh, &series.contents()?)?;
     let inputs: Vec<String> =
         upstream.depends_on(sh, flavor)?.into_iter().map(|built| built.key).collect();
-    crate::cache::key(
-        sh,
-        &[
-            upstream.name(),
-            &pins.join(" "),
-            &format!("series {series_sha256}"),
-            &format!("core {}", core.map_or("none", |c| c.key.as_str())),
-            &format!("inputs {}", inputs.join(" ")),
-            &upstream.flavor_key(flavor),
-        ],
-    )
+    let mut parts = vec![
+        upstream.name().to_owned(),
+        pins.join(" "),
+        format!("series {series_sha256}"),
+        format!("core {}", core.map_or("none", |c| c.key.as_str())),
+        format!("inputs {}", inputs.join(" ")),
+        upstream.flavor_key(flavor),
+    ];
+    for s in prior {
+        let sha256 = crate::cache::sha256_bytes(sh, &s.contents()?)?;
+        parts.push(format!("prior {} {sha256}", s.subdir.display()));
+    }
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    crate::cache::key(sh, &parts)
 }
 
 /// The keyed output of `flavor`: reused when it exists, built otherwise (see the module
@@ -324,7 +328,7 @@ pub fn build<U: Buildable>(sh: &Shell, upstream: &U, flavor: U::Flavor) -> anyho
     let (series, prior) = checked_series(sh, upstream)?;
     let source = upstream.source(sh)?;
     let core = if upstream.links_core(flavor) { Some(crate::core::build(sh)?) } else { None };
-    let key = output_key(sh, upstream, flavor, &source, &series, core.as_ref())?;
+    let key = output_key(sh, upstream, flavor, &source, (&series, &prior), core.as_ref())?;
     let base = base(upstream)?;
     let dir = base.join("out").join(&key);
     if dir.exists() {
