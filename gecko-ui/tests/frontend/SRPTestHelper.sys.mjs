@@ -34,6 +34,23 @@ function win(private_ = false) {
   return null;
 }
 
+// The document of the tab-modal password dialog of browser's tab, once it
+// has loaded: a commonDialog.xhtml frame in the tab's panel (whichever dialog
+// box opened it: the prompt service's, or the password manager's prompter).
+function passwordDialogDocument(w, browser) {
+  let panel = w.gBrowser.getPanel(browser);
+  for (let frame of panel.querySelectorAll("browser.dialogFrame")) {
+    let doc = frame.contentDocument;
+    if (
+      doc?.readyState == "complete" &&
+      doc.getElementById("infoBody")?.textContent
+    ) {
+      return doc;
+    }
+  }
+  return null;
+}
+
 async function until(condition, what, ms = 15000) {
   let start = Date.now();
   for (;;) {
@@ -359,8 +376,11 @@ export const SRPTest = {
   },
 
   /**
-   * Asks for TLS-SRP credentials the way the network code will, and returns
-   * the texts of the tab-modal dialog once it shows.
+   * Asks for TLS-SRP credentials the way the network code does
+   * (netwerk-srp-credentials-prompt.patch): through the channel's
+   * nsIAuthPrompt2, which for a tab is the password manager's
+   * LoginManagerAuthPrompter set to the tab's browser (as
+   * BrowserParent::GetAuthPrompt makes it), with the "tls-srp" scheme.
    */
   startPrompt({ url, previousFailed }) {
     let w = win(false);
@@ -384,13 +404,44 @@ export const SRPTest = {
       domain: "",
     };
     this._authInfo = authInfo;
-    this._promptResult = Services.prompt.asyncPromptAuth(
-      browser.browsingContext,
-      Ci.nsIPromptService.MODAL_TYPE_TAB,
-      channel,
-      Ci.nsIAuthPrompt2.LEVEL_SECURE,
-      authInfo
+    let prompt = Services.ww
+      .QueryInterface(Ci.nsIPromptFactory)
+      .getPrompt(w, Ci.nsIAuthPrompt2);
+    if (prompt instanceof Ci.nsILoginManagerAuthPrompter) {
+      prompt.browser = browser;
+    }
+    this._promptResult = new Promise(resolve => {
+      prompt.asyncPromptAuth(
+        channel,
+        {
+          QueryInterface: ChromeUtils.generateQI(["nsIAuthPromptCallback"]),
+          onAuthAvailable: () => resolve(true),
+          onAuthCancelled: () => resolve(false),
+        },
+        null,
+        Ci.nsIAuthPrompt2.LEVEL_SECURE,
+        authInfo
+      );
+    });
+    return true;
+  },
+
+  /**
+   * Saves a login for the origin and realm the password manager would look up
+   * for a TLS-SRP prompt of url, so that the test can check it is not used.
+   */
+  async saveLoginFor({ url, username, password }) {
+    let origin = new URL(url).origin;
+    let login = Cc["@mozilla.org/login-manager/loginInfo;1"].createInstance(
+      Ci.nsILoginInfo
     );
+    login.init(origin, null, origin, username, password, "", "");
+    await Services.logins.addLoginAsync(login);
+    return (await Services.logins.searchLoginsAsync({ origin })).length;
+  },
+
+  async removeAllLogins() {
+    Services.logins.removeAllUserFacingLogins();
     return true;
   },
 
@@ -398,16 +449,10 @@ export const SRPTest = {
   async promptTexts() {
     let w = win(false);
     let browser = w.gBrowser.selectedBrowser;
-    let manager = w.gBrowser.getTabDialogBox(browser).getTabDialogManager();
-    let dialogDoc = await until(() => {
-      let d = manager._dialogs[0];
-      let doc = d?._frame?.contentDocument;
-      return (
-        doc?.readyState == "complete" &&
-        doc.getElementById("infoBody")?.textContent &&
-        doc
-      );
-    }, "the password dialog");
+    let dialogDoc = await until(
+      () => passwordDialogDocument(w, browser),
+      "the password dialog"
+    );
     await new Promise(r => setTimeout(r, 700));
     let checkVisible = id => !!dialogDoc.getElementById(id)?.checkVisibility();
     return {
@@ -458,8 +503,7 @@ export const SRPTest = {
   async answerPrompt({ user, password, accept }) {
     let w = win(false);
     let browser = w.gBrowser.selectedBrowser;
-    let manager = w.gBrowser.getTabDialogBox(browser).getTabDialogManager();
-    let doc = manager._dialogs[0]._frame.contentDocument;
+    let doc = passwordDialogDocument(w, browser);
     let dialog = doc.querySelector("dialog");
     if (accept) {
       doc.getElementById("loginTextbox").value = user;

@@ -63,6 +63,7 @@ PACKAGED = [
     # moz-src:/// modules of every directory are packaged in omni.ja.
     ("browser/components/tlssrp/", "toolkit", "moz-src/browser/components/tlssrp/"),
     ("toolkit/components/prompts/src/", "toolkit", "modules/"),
+    ("toolkit/components/passwordmgr/", "toolkit", "modules/"),
     ("toolkit/content/", "toolkit", "chrome/toolkit/content/global/"),
     ("toolkit/locales/en-US/toolkit/", "toolkit", "localization/en-US/toolkit/"),
 ]
@@ -534,9 +535,15 @@ def run_checks(b, out, ports):
     b.call("closePageInfo")
     time.sleep(0.5)
 
-    # -- Password dialog (the call the network code will make)
+    # -- Password dialog (the call the network code makes: the channel's nsIAuthPrompt2, the
+    # password manager's prompter). A saved login for the device must not fill the dialog:
+    # TLS-SRP credentials stay in memory (toolkit-srp-no-saved-logins.patch).
+    saved = b.call("saveLoginFor", {"url": device_url, "username": "saved-user", "password": "saved"})
+    check("dialog: a login is saved for the device before it shows (for the next checks)", saved >= 1, saved)
     dlg, ans = b.prompt(device_url, False, {"accept": True, "user": "admin", "password": "correct horse"},
                         out / "password-dialog.png")
+    check("dialog: the password manager does not fill in a saved login", dlg["username"] == "", dlg)
+    b.call("removeAllLogins")
     check("dialog: names the device host and port", f"router.home.arpa:{dev}" in dlg["body"], dlg)
     check("dialog: Firefox will check that the device knows the password",
           "will check that the device knows the password" in dlg["body"], dlg)
