@@ -26,12 +26,13 @@
 //! own with `cargo xtask boringssl build|test --chromium` ([`boringssl_source`]).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, ensure};
 use xshell::{Shell, cmd};
 
+use crate::upstream::format::{CLANG_FORMAT, CXX, diff_against, with_endings};
 use crate::upstream::{self, DebianSource, Pin, Series, Source, SourceFile, Upstream, Work};
 
 /// The orig tarball of Debian's `chromium` 150.0.7871.100-1~deb12u1 (Chromium's source
@@ -237,12 +238,8 @@ impl Upstream for Chromium {
     /// whole build files (the presubmit checks them whole). Zero diffs.
     fn check_tree(&self, sh: &Shell, tree: &Path, series: &Series) -> anyhow::Result<()> {
         let touched = series.touched_files()?;
-        let ends =
-            |f: &Path, endings: &[&str]| endings.iter().any(|e| f.to_string_lossy().ends_with(e));
-        let cxx: Vec<&Path> =
-            touched.iter().map(|f| f.as_path()).filter(|f| ends(f, CXX_FORMATTED)).collect();
-        let gn: Vec<&Path> =
-            touched.iter().map(|f| f.as_path()).filter(|f| ends(f, &[".gn", ".gni"])).collect();
+        let cxx = with_endings(&touched, CXX);
+        let gn = with_endings(&touched, &[".gn", ".gni"]);
         let mut problems = Vec::new();
         if cxx.is_empty() {
             println!("clang-format: the series touches no C or C++");
@@ -396,9 +393,6 @@ fn hunk_counts(line: &str) -> Option<(usize, usize)> {
     Some((count(old)?, count(new)?))
 }
 
-/// The clang-format of the check: Debian's clang 19, the toolchain that builds the tree.
-const CLANG_FORMAT: &str = "clang-format-19";
-
 /// Its script that formats the changed lines of a diff only (`git cl format` does the same).
 const CLANG_FORMAT_DIFF: &str = "clang-format-diff-19";
 
@@ -409,9 +403,6 @@ const CHROMIUM_STYLE: &str = "{BasedOnStyle: Chromium, Standard: Cpp11, InsertBr
      InsertNewlineAtEOF: true, IncludeBlocks: Regroup, IncludeCategories: [\
      {Regex: '^<.*\\.h>', Priority: 3}, {Regex: '^<.*', Priority: 4}, {Regex: '.*', Priority: 5}]}";
 
-/// The files Chromium formats with clang-format.
-const CXX_FORMATTED: &[&str] = &[".c", ".cc", ".cpp", ".h", ".m", ".mm"];
-
 /// clang-format on the lines the series adds or changes in `files`: the files as they were
 /// before the series (the series undone, in reverse, on a copy of the files it touches) are
 /// compared with the tree's, and `clang-format-diff` formats the changed lines only.
@@ -419,7 +410,7 @@ fn check_clang_format_lines(
     sh: &Shell,
     tree: &Path,
     series: &Series,
-    files: &[&Path],
+    files: &[PathBuf],
 ) -> anyhow::Result<()> {
     crate::deps::ensure_debian_packages(sh, &[CLANG_FORMAT, "python3", "patch", "diffutils"])?;
     let before = tempfile::tempdir().context("creating a temporary folder")?;
@@ -477,34 +468,22 @@ fn check_clang_format_lines(
     Ok(())
 }
 
-/// `gn format --dry-run` on each build file: exit 2 when it would reformat the file.
-fn check_gn_format(sh: &Shell, tree: &Path, files: &[&Path]) -> anyhow::Result<()> {
+/// `gn format` on each whole build file: zero diffs.
+fn check_gn_format(sh: &Shell, tree: &Path, files: &[PathBuf]) -> anyhow::Result<()> {
     crate::deps::ensure_debian_packages(sh, &["generate-ninja", "diffutils"])?;
-    let _dir = sh.push_dir(tree);
     let mut unformatted = Vec::new();
     for file in files {
-        let output = cmd!(sh, "gn format --dry-run {file}").quiet().ignore_status().output()?;
-        match output.status.code() {
-            Some(0) => {}
-            Some(2) => {
-                let diff = cmd!(sh, "gn format --stdin")
-                    .quiet()
-                    .stdin(fs::read(tree.join(file))?)
-                    .output()?;
-                let formatted = String::from_utf8_lossy(&diff.stdout).into_owned();
-                let (a, b) = (format!("a/{}", file.display()), format!("b/{}", file.display()));
-                let shown = cmd!(sh, "diff -u --label {a} --label {b} {file} -")
-                    .quiet()
-                    .stdin(formatted.as_bytes())
-                    .ignore_status()
-                    .read()?;
-                unformatted.push(shown);
-            }
-            _ => anyhow::bail!(
-                "gn format --dry-run {}: {}",
-                file.display(),
-                String::from_utf8_lossy(&output.stderr)
-            ),
+        let source = fs::read(tree.join(file))?;
+        let output =
+            cmd!(sh, "gn format --stdin").quiet().stdin(&source).ignore_status().output()?;
+        ensure!(
+            output.status.success(),
+            "gn format {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if let Some(diff) = diff_against(sh, tree, file, &output.stdout)? {
+            unformatted.push(diff);
         }
     }
     ensure!(
@@ -736,7 +715,7 @@ mod tests {
         let upstream = "int  upstream_spacing;\n\nint f() {\n  return 1;\n}\n";
         let good = format!("{upstream}\nint g() {{\n  return 2;\n}}\n");
         let series = series_changing(&tmp.path().join("s1"), &tree, "net/a.cc", upstream, &good);
-        let files = [Path::new("net/a.cc")];
+        let files = [PathBuf::from("net/a.cc")];
         check_clang_format_lines(&sh, &tree, &series, &files).unwrap();
 
         let bad = format!("{upstream}\nint g() {{ if (f()) return  2; return 3; }}\n");
@@ -747,7 +726,7 @@ mod tests {
         assert!(!err.contains("-int  upstream_spacing"), "upstream lines are left alone: {err}");
 
         let series = series_changing(&tmp.path().join("s3"), &tree, "net/new.h", "", "int  h;\n");
-        let files = [Path::new("net/new.h")];
+        let files = [PathBuf::from("net/new.h")];
         let err = check_clang_format_lines(&sh, &tree, &series, &files).unwrap_err();
         assert!(format!("{err:#}").contains("+int h;"), "a new file is checked whole: {err:#}");
     }
@@ -758,9 +737,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let sh = Shell::new().unwrap();
         fs::write(tmp.path().join("BUILD.gn"), "group(\"a\") {\n  deps = [ \":b\" ]\n}\n").unwrap();
-        check_gn_format(&sh, tmp.path(), &[Path::new("BUILD.gn")]).unwrap();
+        check_gn_format(&sh, tmp.path(), &[PathBuf::from("BUILD.gn")]).unwrap();
         fs::write(tmp.path().join("BUILD.gn"), "group(\"a\") {\ndeps = [\":b\"]\n}\n").unwrap();
-        let err = check_gn_format(&sh, tmp.path(), &[Path::new("BUILD.gn")]).unwrap_err();
+        let err = check_gn_format(&sh, tmp.path(), &[PathBuf::from("BUILD.gn")]).unwrap_err();
         assert!(format!("{err:#}").contains("+  deps = [ \":b\" ]"), "{err:#}");
     }
 

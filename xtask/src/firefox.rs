@@ -29,6 +29,7 @@ use anyhow::{Context, bail, ensure};
 use xshell::{Shell, cmd};
 
 use crate::progress::Unit;
+use crate::upstream::format::{CLANG_FORMAT, CXX, diff_against, with_endings};
 use crate::upstream::{self, DebianSource, Pin, Series, Source, SourceFile, Upstream, Work};
 
 /// The orig tarball of Debian's `firefox-esr` 140.12.0esr-1~deb12u1 (Mozilla's source release,
@@ -61,9 +62,6 @@ const STATIC_COMPONENTS: &str = "xpcom/components/StaticComponents.o";
 
 /// Where Debian installs the application (the front-end test copies it).
 const FIREFOX_DIR: &str = "/usr/lib/firefox-esr";
-
-/// The clang-format that checks C and C++: Debian's clang 19, Firefox 140's toolchain major.
-const CLANG_FORMAT: &str = "clang-format-19";
 
 /// The test driver's PyPI dependency, pinned (installed in a virtual environment in the cache).
 const MARIONETTE_DRIVER: &str = "marionette_driver==3.7.1";
@@ -115,8 +113,6 @@ const SCREENSHOTS: &str = "docs/screenshots/firefox";
 
 /// File name endings clang-format checks (`_format_include_extensions` of Firefox's
 /// `python/mozbuild/mozbuild/code_analysis/mach_commands.py`).
-const CXX: &[&str] = &[".cpp", ".c", ".cc", ".h", ".m", ".mm"];
-
 /// The files of `argv[2..]` that Firefox's `.clang-format-ignore` (`argv[1]`) does not ignore,
 /// one a line. Its lines are Python regular expressions matched at the start of the path, as
 /// `mach clang-format` (`_generate_path_list`) and `mach lint` read them; clang-format's own
@@ -236,15 +232,6 @@ pub fn nss_source(sh: &Shell) -> anyhow::Result<Source> {
         file.members = NSS_MEMBERS;
     }
     Ok(source)
-}
-
-/// The files of `files` whose names end with one of `endings`.
-fn with_endings(files: &[PathBuf], endings: &[&str]) -> Vec<PathBuf> {
-    files
-        .iter()
-        .filter(|f| endings.iter().any(|e| f.to_string_lossy().ends_with(e)))
-        .cloned()
-        .collect()
 }
 
 /// prettier, in the version the tree's `package.json` pins, with the tree's `.prettierrc.js`
@@ -389,28 +376,6 @@ fn check_clang_format(sh: &Shell, tree: &Path, files: &[PathBuf]) -> anyhow::Res
     );
     println!("{CLANG_FORMAT}: {} C/C++ files, zero diffs", kept.len());
     Ok(())
-}
-
-/// `None` when `tree/file` holds exactly `formatted`; otherwise the unified diff from the
-/// file to the formatter's version (`a/` and `b/` paths, as in the series).
-fn diff_against(
-    sh: &Shell,
-    tree: &Path,
-    file: &Path,
-    formatted: &[u8],
-) -> anyhow::Result<Option<String>> {
-    let path = tree.join(file);
-    let current = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    if current == formatted {
-        return Ok(None);
-    }
-    let (old, new) = (format!("a/{}", file.display()), format!("b/{}", file.display()));
-    let diff = cmd!(sh, "diff -u --label {old} --label {new} {path} -")
-        .quiet()
-        .stdin(formatted)
-        .ignore_status()
-        .read()?;
-    Ok(Some(diff))
 }
 
 /// `cargo xtask firefox frontend-test`: the pinned Debian binary (installed when missing, so

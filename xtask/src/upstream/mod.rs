@@ -16,6 +16,7 @@
 //! - [`test`] and [`peer`]: the upstream's tests and test peer on that output.
 
 mod debian;
+pub mod format;
 mod series;
 
 use std::fs;

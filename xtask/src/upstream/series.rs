@@ -141,12 +141,8 @@ impl Series {
     /// Reads `<dir>/series`. A missing `series` file is an empty series.
     pub fn load(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join("series");
-        let text = match fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        let patches = parse(&text).with_context(|| format!("reading {}", path.display()))?;
+        let patches = parse(&read_if_present(&path)?)
+            .with_context(|| format!("reading {}", path.display()))?;
         Ok(Self { dir: dir.to_owned(), patches, subdir: PathBuf::new(), delta: None })
     }
 
@@ -158,23 +154,14 @@ impl Series {
             fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         let patches = parse(&text).with_context(|| format!("reading {}", path.display()))?;
         let renames_path = dir.join("renames");
-        let renames = match fs::read_to_string(&renames_path) {
-            Ok(text) => Rename::parse(&text)
-                .with_context(|| format!("reading {}", renames_path.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", renames_path.display())),
-        };
-        let extra_path = dir.join("extra-files");
-        let extra_files = match fs::read_to_string(&extra_path) {
-            Ok(text) => text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_owned)
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", extra_path.display())),
-        };
+        let renames = Rename::parse(&read_if_present(&renames_path)?)
+            .with_context(|| format!("reading {}", renames_path.display()))?;
+        let extra_files = read_if_present(&dir.join("extra-files"))?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect();
         Ok(Self {
             delta: Some(Delta { dir: dir.to_owned(), patches, renames, extra_files }),
             ..self
@@ -496,6 +483,16 @@ impl Diff {
             }
         }
         diff
+    }
+}
+
+/// The text of the file at `path`, empty when there is none (an optional file of a series
+/// folder: `series`, a delta's `renames` and `extra-files`).
+fn read_if_present(path: &Path) -> anyhow::Result<String> {
+    match fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
 }
 
