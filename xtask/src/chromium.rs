@@ -11,7 +11,7 @@
 //!   files and series is reused (its stamp holds their checksums).
 //! - `check`: the series checker on a fresh scratch tree (entries exist, none unused or twice,
 //!   DEP-3 and house format, all apply with zero fuzz and zero offset after Debian's patches).
-//! - `configure`: Debian's build dependencies ([`BUILD_PACKAGES`], installed when missing),
+//! - `configure`: Debian's build dependencies ([`build_packages`], installed when missing),
 //!   Debian's configure steps (those of `debian/rules override_dh_auto_configure` a net build
 //!   needs: bindgen, Node, esbuild and gperf put where the build looks for them, system
 //!   libraries unbundled), then `gn gen` with the arguments `debian/rules` passes (read from it
@@ -24,6 +24,8 @@
 //!
 //! BoringSSL at Chromium's revision (`third_party/boringssl/src`) is built and tested on its
 //! own with `cargo xtask boringssl build|test --chromium` ([`boringssl_source`]).
+
+mod rust;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -76,68 +78,50 @@ const BORINGSSL_STRIP_COMPONENTS: u32 = 4;
 const EXTRA_GN_ARGS: &[&str] =
     &[r#"removed_rust_stdlib_libs=["adler"]"#, r#"added_rust_stdlib_libs=["adler2"]"#];
 
-/// The `Build-Depends` of the pinned `debian/control` that a machine with another Node can
-/// install, with make and dpkg-dev for reading `debian/rules`. Left out: `rollup` and
-/// `node-rollup-plugin-terser`, whose Debian Node modules conflict with a Node from elsewhere
-/// (this machine's 20.x); only the WebUI and DevTools bundles use them, not `//net`. The Node
-/// the build runs is the machine's `node` (`nodejs:any`).
-const BUILD_PACKAGES: &[&str] = &[
-    "make",
-    "dpkg-dev",
-    "quilt",
-    "xz-utils",
-    "clang-19",
-    "lld-19",
-    "llvm-19",
-    "libclang-rt-19-dev",
-    "libc++-19-dev",
-    "rustc-web",
-    "rustfmt-web",
-    "bindgen",
-    "generate-ninja",
-    "ninja-build",
-    "pkgconf",
-    "python3",
-    "python3-jinja2",
-    "flex",
-    "yasm",
-    "gperf",
-    "bison",
-    "esbuild",
-    "xcb-proto",
-    "libdav1d-dev",
-    "libxshmfence-dev",
-    "libgles2-mesa-dev",
-    "libopenh264-dev",
-    "mesa-common-dev",
-    "rapidjson-dev",
-    "libva-dev",
-    "libgbm-dev",
-    "libelf-dev",
-    "libpci-dev",
-    "libcap-dev",
-    "libkrb5-dev",
-    "libexif-dev",
-    "libflac-dev",
-    "libudev-dev",
-    "libpipewire-0.3-dev",
-    "libpthreadpool-dev",
-    "libopus-dev",
-    "liblcms2-dev",
-    "libpam0g-dev",
-    "libdouble-conversion-dev",
-    "libxnvctrl-dev",
-    "libsecret-1-dev",
-    "libspeechd-dev",
-    "libminizip-dev",
-    "libhunspell-dev",
-    "libxcb-dri3-dev",
-    "libusb-1.0-0-dev",
-    "libopenjp2-7-dev",
-    "libcups2-dev",
-    "libevdev-dev",
-    "libcurl4-openssl-dev",
-];
+/// What `configure` installs besides the pinned `debian/control`'s `Build-Depends`
+/// ([`build_packages`]): make and dpkg-dev read `debian/rules`, quilt applied Debian's patches.
+const TOOL_PACKAGES: &[&str] = &["make", "dpkg-dev", "quilt", "xz-utils"];
+
+/// `Build-Depends` of the pinned `debian/control` that `configure` leaves out, each for a
+/// reason: `rollup` and `node-rollup-plugin-terser`, whose Debian Node modules conflict with a
+/// Node from elsewhere (this machine's 20.x), and `nodejs` itself: only the WebUI and DevTools
+/// bundles use rollup, not `//net`, and the build runs the machine's `node`; `libstd-rust-dev
+/// (>= 1.84)`, which `rustc-web`'s `libstd-rust-web-dev` provides (naming it would install
+/// bookworm's own 1.63). Entries for a build profile (`<cross>`) are left out too.
+const LEFT_OUT_PACKAGES: &[&str] =
+    &["rollup", "node-rollup-plugin-terser", "nodejs", "libstd-rust-dev"];
+
+/// The Debian packages `configure` needs: [`TOOL_PACKAGES`], then the first alternative of
+/// each `Build-Depends` entry of `control` (the pinned `debian/control`), without its
+/// architecture qualifier and version, except [`LEFT_OUT_PACKAGES`] and entries restricted to
+/// a build profile.
+fn build_packages(control: &str) -> anyhow::Result<Vec<String>> {
+    let field = control
+        .lines()
+        .skip_while(|l| !l.starts_with("Build-Depends:"))
+        .enumerate()
+        .take_while(|(i, l)| *i == 0 || l.starts_with([' ', '\t']))
+        .map(|(_, l)| l.trim_start_matches("Build-Depends:"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    ensure!(!field.trim().is_empty(), "debian/control has no Build-Depends");
+    let mut packages: Vec<String> = TOOL_PACKAGES.iter().map(|p| (*p).to_owned()).collect();
+    for entry in field.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        if entry.contains('<') {
+            continue;
+        }
+        let first = entry.split('|').next().unwrap_or_default().trim();
+        let name = first.split([' ', '(', '[']).next().unwrap_or_default();
+        let name = name.split(':').next().unwrap_or_default();
+        if !name.is_empty()
+            && !LEFT_OUT_PACKAGES.contains(&name)
+            && !packages.iter().any(|p| p == name)
+        {
+            packages.push(name.to_owned());
+        }
+    }
+    Ok(packages)
+}
 
 /// Chromium as an upstream tree.
 #[derive(Clone, Copy, Default)]
@@ -230,6 +214,16 @@ impl Upstream for Chromium {
         Ok(vec![
             upstream::series(sh, &crate::boringssl::Boringssl::CHROMIUM)?.applied_in(BORINGSSL_DIR),
         ])
+    }
+
+    /// The core's crates and the crates.io crates the series adds to `third_party/rust`
+    /// ([`rust::put_in`]).
+    fn after_series(&self, sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+        rust::put_in(sh, tree)
+    }
+
+    fn after_series_inputs(&self, sh: &Shell) -> anyhow::Result<String> {
+        rust::inputs(sh)
     }
 
     /// Chromium's formatters, as its presubmit runs them: `clang-format` on the lines the
@@ -545,7 +539,7 @@ fn toolchain_env(sh: &Shell, tree: &Path) -> anyhow::Result<Vec<(String, String)
 /// `set_up_bindgen` (Debian's bindgen 0.66.1 from `debian/bindgen/`), the machine's Node where
 /// the build looks for it, esbuild for DevTools, gperf where Blink's build looks for it, and
 /// `debian/scripts/unbundle` (the system libraries' gn files). Left out: copying rollup (not
-/// installed, see [`BUILD_PACKAGES`]).
+/// installed, see [`LEFT_OUT_PACKAGES`]).
 fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
     let _dir = sh.push_dir(tree);
     cmd!(sh, "make -s -f debian/rules set_up_bindgen").quiet().ignore_stdout().run()?;
@@ -575,8 +569,12 @@ fn configure_steps_done(work: &Work) -> bool {
 /// then `gn gen` into `<work>/out` with Debian's arguments (`args.gn` rewritten only when they
 /// change, so gn and ninja keep what they have).
 fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
-    crate::deps::ensure_debian_packages(sh, BUILD_PACKAGES)?;
     let tree = &work.tree;
+    let control =
+        fs::read_to_string(tree.join("debian/control")).context("reading debian/control")?;
+    let packages = build_packages(&control)?;
+    let packages: Vec<&str> = packages.iter().map(String::as_str).collect();
+    crate::deps::ensure_debian_packages(sh, &packages)?;
     if !configure_steps_done(work) {
         crate::step("Debian's configure steps (bindgen, node, esbuild, gperf; unbundling)");
         let started = Instant::now();
@@ -601,6 +599,14 @@ fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
 /// compiled through the objects that include them).
 const SOURCES: &[&str] = &[".cc", ".c", ".cpp", ".mm"];
 
+/// The core's Rust targets (`third_party/tls_srp/BUILD.gn`), in dependency order, each
+/// with its crate's rlib (named after the crate, not the target), listed by `compile-check`.
+const RUST_TARGETS: &[(&str, &str)] = &[
+    ("//third_party/tls_srp:srp_core", "libsrp_core.rlib"),
+    ("//third_party/tls_srp:srp_verifier_files", "libsrp_verifier_files.rlib"),
+    ("//third_party/tls_srp:srp_ffi_rs", "libsrp_ffi.rlib"),
+];
+
 /// `compile-check`: the objects of the series' C and C++ sources, built with Ninja in
 /// `<work>/out` (configured first when it has no `build.ninja`), with Ninja's progress; then
 /// each object listed with whether Ninja has it up to date.
@@ -611,7 +617,18 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     if !out.join("build.ninja").exists() || !configure_steps_done(&work) {
         configure(sh, &work)?;
     }
-    let touched = series.touched_files()?;
+    // The series' sources, and those BoringSSL's series (with its delta) changes in
+    // third_party/boringssl/src.
+    // BoringSSL's own tools and tests (`tool/`, the CMake-only test programs) have no object
+    // in Chromium's build: those are listed, not failed.
+    let mut touched = series.touched_files()?;
+    let mut prior_files = Vec::new();
+    for prior in Chromium.prior_series(sh)? {
+        prior_files.extend(prior.touched_files()?.iter().map(|f| prior.subdir.join(f)));
+    }
+    let prior_files: Vec<String> =
+        prior_files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
+    touched.extend(prior_files.iter().map(PathBuf::from));
     let mut sources: Vec<String> = touched
         .iter()
         .map(|f| f.to_string_lossy().into_owned())
@@ -623,18 +640,32 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
             sources.push(file.clone());
         }
     }
-    if sources.is_empty() {
+    // The core's Rust targets, when the series adds them: building the last builds the
+    // others and the vendored crates they use.
+    let rust: Vec<(&str, &str)> = if work.tree.join(rust::TLS_SRP).join("BUILD.gn").exists() {
+        RUST_TARGETS.to_vec()
+    } else {
+        Vec::new()
+    };
+    if sources.is_empty() && rust.is_empty() {
         println!(
-            "compile-check: chromium-ui touches {} files, none of them a C or C++ source: \
-             nothing to compile",
+            "compile-check: chromium-ui touches {} files, none of them a C or C++ source or a \
+             Rust target: nothing to compile",
             touched.len()
         );
         return Ok(());
     }
+    // `gn outputs` fails on a file no target builds: BoringSSL's files that Chromium does not
+    // build are told by the Ninja files of BoringSSL's build file.
+    let (sources, not_built): (Vec<String>, Vec<String>) = {
+        let ninja = ninja_text(&out.join("obj").join("third_party/boringssl"))?;
+        sources.into_iter().partition(|f| !prior_files.contains(f) || ninja_builds(&ninja, f))
+    };
     let _dir = sh.push_dir(&work.tree);
     // One `gn outputs` for all of them (each run loads every build file: a minute or two);
     // an object is its source's when their file stems match.
-    let labels: Vec<String> = sources.iter().map(|s| format!("//{s}")).collect();
+    let mut labels: Vec<String> = sources.iter().map(|s| format!("//{s}")).collect();
+    labels.extend(rust.iter().map(|(label, _)| (*label).to_owned()));
     // gn reads the toolchain from the environment, also when Ninja reruns it.
     let env = toolchain_env(sh, &work.tree)?;
     let outputs = cmd!(sh, "gn outputs {out} {labels...}").envs(env.clone()).quiet().read()?;
@@ -646,12 +677,20 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
         ensure!(!found.is_empty(), "{source}: no object in this configuration (gn outputs)");
         objects.extend(found.iter().map(|o| (source.clone(), o.to_string())));
     }
+    for (label, rlib) in &rust {
+        let found = outputs
+            .lines()
+            .find(|l| l.ends_with(&format!("/{rlib}")))
+            .with_context(|| format!("{label}: no {rlib} in this configuration (gn outputs)"))?;
+        objects.push(((*label).to_owned(), found.to_owned()));
+    }
     let targets: Vec<&str> = objects.iter().map(|(_, o)| o.as_str()).collect();
     crate::step(&format!(
-        "ninja -k 0 {} objects of {} sources (the first object of a directory builds its host \
-         tools first: about 50 minutes on 2 cores for net/)",
-        targets.len(),
-        sources.len()
+        "ninja -k 0 {} objects of {} sources and {} Rust targets (the first object of a \
+         directory builds its host tools first: about 50 minutes on 2 cores for net/)",
+        targets.len() - rust.len(),
+        sources.len(),
+        rust.len()
     ));
     let started = Instant::now();
     let built = cmd!(sh, "ninja -C {out} -k 0 {targets...}").envs(env).run();
@@ -665,18 +704,64 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
             failed.push(source.clone());
         }
     }
+    for source in &not_built {
+        summary.push(format!("-      {source} (BoringSSL's series; not in Chromium's build)"));
+    }
     println!(
-        "compile-check of the sources chromium-ui touches and --file names ({:.0?}):\n  {}",
+        "compile-check of the sources and Rust targets chromium-ui (with BoringSSL's series) \
+         touches and --file names ({:.0?}):\n  {}",
         started.elapsed(),
         summary.join("\n  ")
     );
-    ensure!(failed.is_empty() && built.is_ok(), "{} sources did not compile", failed.len());
+    ensure!(
+        failed.is_empty() && built.is_ok(),
+        "{} sources or targets did not compile",
+        failed.len()
+    );
     Ok(())
+}
+
+/// The text of every Ninja file under `dir` (`<out>/obj/<a build file's folder>`), for
+/// [`ninja_builds`]; empty when `dir` does not exist.
+fn ninja_text(dir: &Path) -> anyhow::Result<String> {
+    let mut text = String::new();
+    if !dir.exists() {
+        return Ok(text);
+    }
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.with_context(|| format!("walking {}", dir.display()))?;
+        if entry.path().extension().is_some_and(|e| e == "ninja") {
+            text += &fs::read_to_string(entry.path())?;
+            text.push('\n');
+        }
+    }
+    Ok(text)
+}
+
+/// Whether a build statement of `ninja` (see [`ninja_text`]) has `file` (relative to the
+/// tree) as an input: Ninja names it relative to the output folder (`../tree/<file>`).
+fn ninja_builds(ninja: &str, file: &str) -> bool {
+    let needle = format!("/{file}");
+    ninja.match_indices(&needle).any(|(at, _)| {
+        let after = ninja[at + needle.len()..].chars().next();
+        matches!(after, None | Some(' ' | '\n'))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ninja_inputs_are_found_by_their_whole_path() {
+        let ninja = "build obj/x/a.o: cxx ../tree/third_party/x/src/ssl/a.cc || obj/x/s.stamp\n\
+                     build obj/x/bb.o: cxx ../tree/third_party/x/src/ssl/bb.cc\n";
+        assert!(ninja_builds(ninja, "third_party/x/src/ssl/a.cc"));
+        assert!(ninja_builds(ninja, "third_party/x/src/ssl/bb.cc"));
+        assert!(!ninja_builds(ninja, "third_party/x/src/ssl/b.cc"));
+        assert!(!ninja_builds(ninja, "third_party/x/src/tool/a.cc"));
+        assert!(!ninja_builds(ninja, "x/src/ssl/a.c"));
+    }
 
     /// A one-patch series in `dir` whose patch turns `old` into `new` in `file` (`old` empty:
     /// a new file), applied to `tree`.
@@ -772,6 +857,28 @@ mod tests {
 
     /// The gn arguments and the toolchain come from `debian/rules` as its shell lines read
     /// them (`\"` becomes `"`), with the two adler arguments added.
+    #[test]
+    fn build_packages_come_from_debian_control() {
+        let control = "Source: chromium\nBuild-Depends:\n debhelper (>= 11),\n llvm-19:native,\n \
+                       rustc-web:any (>= 1.84),\n libstd-rust-dev (>= 1.84),\n nodejs:any,\n \
+                       rollup,\n libgtk-3-dev | libgtk2.0-dev,\n make,\n \
+                       cross-exe-wrapper <cross>,\nBuild-Conflicts:\n bindgen-0.56,\n";
+        assert_eq!(
+            build_packages(control).unwrap(),
+            [
+                "make",
+                "dpkg-dev",
+                "quilt",
+                "xz-utils",
+                "debhelper",
+                "llvm-19",
+                "rustc-web",
+                "libgtk-3-dev"
+            ]
+        );
+        assert!(build_packages("Source: x\n").is_err());
+    }
+
     #[test]
     fn gn_args_and_toolchain_come_from_debian_rules() {
         let tmp = tempfile::tempdir().unwrap();

@@ -21,6 +21,47 @@ const SOURCES: &[&str] = &[
     "srp-ffi/include",
 ];
 
+/// The core's crates as a browser vendors them (Chromium's `third_party/tls_srp/src/`), in
+/// dependency order, and what of each goes in: the manifest, the build script, the sources
+/// and srp-ffi's C header; tests, examples and benchmarks stay out. The licence texts go
+/// beside them ([`LICENSES`]).
+pub const CRATES: &[&str] = &["srp-core", "srp-verifier-files", "srp-ffi"];
+const CRATE_PARTS: &[&str] = &["Cargo.toml", "README.md", "build.rs", "src", "include"];
+/// The project's licence texts (the crates are `MIT OR Apache-2.0`), relative to the root.
+pub const LICENSES: &[&str] = &["LICENSE-APACHE", "LICENSE-MIT"];
+
+/// The files [`vendor_into`] copies, relative to the project root, sorted: what decides a
+/// vendored copy.
+pub fn vendored_files(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for krate in CRATES {
+        for part in CRATE_PARTS {
+            let path = root.join(krate).join(part);
+            if !path.exists() {
+                continue;
+            }
+            for entry in walkdir::WalkDir::new(&path) {
+                let entry = entry.with_context(|| format!("walking {}", path.display()))?;
+                if entry.file_type().is_file() {
+                    files.push(entry.path().strip_prefix(root)?.to_owned());
+                }
+            }
+        }
+    }
+    files.extend(LICENSES.iter().map(PathBuf::from));
+    files.sort();
+    Ok(files)
+}
+
+/// Copies the core's crates and licence texts from the project root `root` into `dest` (one
+/// folder per crate), as a browser tree vendors them.
+pub fn vendor_into(root: &Path, dest: &Path) -> anyhow::Result<()> {
+    for file in vendored_files(root)? {
+        crate::cache::copy(&root.join(&file), &dest.join(&file))?;
+    }
+    Ok(())
+}
+
 /// A built core: `<cache>/core/out/<key>/`, never changed once written.
 #[derive(Clone, Debug)]
 pub struct Core {

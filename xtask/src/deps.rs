@@ -17,11 +17,14 @@ pub const TEST_PACKAGES: &[&str] = &[
     "gnutls-bin",
     "gcc",
     "binutils",
-    // xtask's own tests of the Chromium series checker: Chromium's formatters.
+    // xtask's own tests of the Chromium series checker: Chromium's formatters; and of
+    // reading `debian/rules` (make, dpkg-buildflags).
     "clang-format-19",
     "generate-ninja",
     "patch",
     "python3",
+    "make",
+    "dpkg-dev",
 ];
 
 /// Installs the packages of `packages` that are not installed yet. A package may name its

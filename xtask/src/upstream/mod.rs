@@ -106,6 +106,18 @@ pub trait Upstream {
     fn after_unpack(&self, _sh: &Shell, _tree: &Path) -> anyhow::Result<()> {
         Ok(())
     }
+    /// Runs on the staged tree after the series: puts in what the series' build files use
+    /// but the pinned source lacks (Chromium: the core's crates and the crates.io crates the
+    /// series adds to `third_party/rust`), and checks that they fit. Everything it puts in
+    /// must be decided by [`Self::after_series_inputs`].
+    fn after_series(&self, _sh: &Shell, _tree: &Path) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// What decides [`Self::after_series`]'s additions (pins, the core's sources digest): part
+    /// of the tree's stamp, so a change to them makes a new tree.
+    fn after_series_inputs(&self, _sh: &Shell) -> anyhow::Result<String> {
+        Ok(String::new())
+    }
     /// Checks of the patched tree beyond "the series applies" (an API version, say, or the
     /// upstream's formatters on the files the series touches, [`Series::touched_files`]).
     fn check_tree(&self, _sh: &Shell, _tree: &Path, _series: &Series) -> anyhow::Result<()> {
@@ -427,6 +439,7 @@ fn prepare(
         );
     }
     stamp += &format!("series sha256 {}\n", crate::cache::sha256_bytes(sh, &series.contents()?)?);
+    stamp += &upstream.after_series_inputs(sh)?;
     if work.tree.exists() && fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
         eprintln!("reusing {} (same source, same series)", work.tree.display());
         return Ok(());
@@ -486,7 +499,8 @@ fn stage(
         series.patches.len(),
         series.dir.display()
     ));
-    series.apply(sh, staging)
+    series.apply(sh, staging)?;
+    upstream.after_series(sh, staging)
 }
 
 /// Unpacks the tarball `path` into `dest` (only `file.members` when it names some, dropping
