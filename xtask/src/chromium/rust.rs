@@ -182,10 +182,11 @@ pub fn put_in(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
         missing.join("\n  ")
     );
     let build = fs::read_to_string(&build_gn)?;
-    let drift = sources_drift(&build, &root)?;
+    let mut drift = sources_drift(&build, &root)?;
+    drift.extend(version_drift(&build, &root)?);
     ensure!(
         drift.is_empty(),
-        "{TLS_SRP}/BUILD.gn does not list the core's sources as they are:\n  {}",
+        "{TLS_SRP}/BUILD.gn does not fit the core as it is:\n  {}",
         drift.join("\n  ")
     );
     Ok(())
@@ -302,6 +303,20 @@ pub fn sources_drift(build_gn: &str, root: &Path) -> anyhow::Result<Vec<String>>
     Ok(drift)
 }
 
+/// srp-ffi's `srp_version()` reads `CARGO_PKG_NAME` and `CARGO_PKG_VERSION`, which
+/// `third_party/tls_srp/BUILD.gn` sets in `rustenv` (Cargo is not there to): a line when its
+/// version is not srp-ffi's `Cargo.toml` version.
+pub fn version_drift(build_gn: &str, root: &Path) -> anyhow::Result<Vec<String>> {
+    let manifest = fs::read_to_string(root.join("srp-ffi/Cargo.toml"))?;
+    let version = package_version(&manifest).context("srp-ffi/Cargo.toml has no version")?;
+    let expected = format!("\"CARGO_PKG_VERSION={version}\"");
+    Ok(if build_gn.contains(&expected) {
+        Vec::new()
+    } else {
+        vec![format!("srp-ffi's rustenv lacks {expected} (srp-ffi/Cargo.toml)")]
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,8 +374,9 @@ mod tests {
     }
 
     /// The series' `third_party/tls_srp/BUILD.gn` lists the core's sources as they are in this
-    /// checkout: a source file added to or removed from the core without the series fails here,
-    /// in `cargo test`, before a Chromium build would.
+    /// checkout, and srp-ffi's version: a source file added to or removed from the core, or a
+    /// new version, without the series fails here, in `cargo test`, before a Chromium build
+    /// would.
     #[test]
     fn the_series_lists_the_cores_sources() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
@@ -382,6 +398,9 @@ mod tests {
         let build_gn =
             build_gn.expect("no patch in chromium-ui/ adds third_party/tls_srp/BUILD.gn");
         assert_eq!(sources_drift(&build_gn, root).unwrap(), Vec::<String>::new());
+        assert_eq!(version_drift(&build_gn, root).unwrap(), Vec::<String>::new());
+        let other = build_gn.replace("CARGO_PKG_VERSION=", "CARGO_PKG_VERSION=9");
+        assert_eq!(version_drift(&other, root).unwrap().len(), 1);
         let fewer = build_gn.replace("    \"src/srp-core/src/ct.rs\",\n", "");
         assert_eq!(
             sources_drift(&fewer, root).unwrap(),
