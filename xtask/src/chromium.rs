@@ -658,7 +658,9 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     // `gn outputs` fails on a file no target builds: BoringSSL's files that Chromium does not
     // build are told by the Ninja files of BoringSSL's build file.
     let (sources, not_built): (Vec<String>, Vec<String>) = {
-        let ninja = ninja_text(&out.join("obj").join("third_party/boringssl"))?;
+        // `third_party/boringssl`, whose BUILD.gn builds `third_party/boringssl/src`.
+        let gn_dir = Path::new(BORINGSSL_DIR).parent().context("no parent")?;
+        let ninja = ninja_text(&out.join("obj").join(gn_dir))?;
         sources.into_iter().partition(|f| !prior_files.contains(f) || ninja_builds(&ninja, f))
     };
     let _dir = sh.push_dir(&work.tree);

@@ -234,7 +234,7 @@ fn unpack_crate(sh: &Shell, file: &Path, pin: &Pin, dest: &Path) -> anyhow::Resu
 /// `vendor` is missing or holds another version (its `Cargo.toml`'s `version`).
 fn unvendored(lock: &str, vendor: &Path) -> anyhow::Result<Vec<String>> {
     let mut missing = Vec::new();
-    for (name, version) in registry_packages(lock) {
+    for (name, version) in registry_packages(lock)? {
         let manifest = vendor.join(vendor_dir(&name, &version)?).join("Cargo.toml");
         let found = fs::read_to_string(&manifest).ok().and_then(|m| package_version(&m));
         if found.as_deref() != Some(version.as_str()) {
@@ -247,34 +247,33 @@ fn unvendored(lock: &str, vendor: &Path) -> anyhow::Result<Vec<String>> {
     Ok(missing)
 }
 
-/// `(name, version)` of each `[[package]]` of a `Cargo.lock` that comes from a registry.
-fn registry_packages(lock: &str) -> Vec<(String, String)> {
-    let mut packages = Vec::new();
-    for block in lock.split("[[package]]").skip(1) {
-        let field = |key: &str| {
-            block.lines().find_map(|line| {
-                let value = line.strip_prefix(key)?.trim_start().strip_prefix('=')?;
-                Some(value.trim().trim_matches('"').to_owned())
-            })
-        };
-        if let (Some(name), Some(version), Some(source)) =
-            (field("name"), field("version"), field("source"))
-            && source.starts_with("registry+")
-        {
-            packages.push((name, version));
-        }
-    }
-    packages
+/// The `[[package]]` entries of a `Cargo.lock`, each as `(name, version, source, checksum)`
+/// (`source` and `checksum` empty when absent).
+fn lock_packages(lock: &str) -> anyhow::Result<Vec<[String; 4]>> {
+    let lock: toml::Table = lock.parse().context("Cargo.lock is not TOML")?;
+    let packages = lock.get("package").and_then(toml::Value::as_array).cloned().unwrap_or_default();
+    let field = |p: &toml::Value, key: &str| {
+        p.get(key).and_then(toml::Value::as_str).unwrap_or_default().to_owned()
+    };
+    Ok(packages
+        .iter()
+        .map(|p| [field(p, "name"), field(p, "version"), field(p, "source"), field(p, "checksum")])
+        .collect())
+}
+
+/// `(name, version)` of each package of a `Cargo.lock` that comes from a registry.
+fn registry_packages(lock: &str) -> anyhow::Result<Vec<(String, String)>> {
+    Ok(lock_packages(lock)?
+        .into_iter()
+        .filter(|[_, _, source, _]| source.starts_with("registry+"))
+        .map(|[name, version, _, _]| (name, version))
+        .collect())
 }
 
 /// The `version` of a manifest's `[package]` table.
 fn package_version(manifest: &str) -> Option<String> {
-    let package =
-        manifest.split("\n[package]\n").nth(1).or_else(|| manifest.strip_prefix("[package]\n"))?;
-    package.lines().take_while(|l| !l.starts_with('[')).find_map(|line| {
-        let value = line.strip_prefix("version")?.trim_start().strip_prefix('=')?;
-        Some(value.trim().trim_matches('"').to_owned())
-    })
+    let manifest: toml::Table = manifest.parse().ok()?;
+    Some(manifest.get("package")?.get("version")?.as_str()?.to_owned())
 }
 
 /// What differs between the Rust sources `third_party/tls_srp/BUILD.gn` lists (its `"src/..."`
@@ -335,20 +334,13 @@ mod tests {
     #[test]
     fn pins_match_the_workspace_lock() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let lock = fs::read_to_string(root.join("Cargo.lock")).unwrap();
+        let lock = lock_packages(&fs::read_to_string(root.join("Cargo.lock")).unwrap()).unwrap();
         for pin in CRATES {
-            let block = lock
-                .split("[[package]]")
-                .find(|b| {
-                    b.contains(&format!("name = \"{}\"\n", pin.name))
-                        && b.contains(&format!("version = \"{}\"\n", pin.version))
-                })
+            let [.., checksum] = lock
+                .iter()
+                .find(|[name, version, ..]| name == pin.name && version == pin.version)
                 .unwrap_or_else(|| panic!("{} {} is not in Cargo.lock", pin.name, pin.version));
-            assert!(
-                block.contains(&format!("checksum = \"{}\"", pin.sha256)),
-                "{}: the pinned sha256 is not Cargo.lock's",
-                pin.file
-            );
+            assert_eq!(checksum, pin.sha256, "{}: the pinned sha256 is not Cargo.lock's", pin.file);
         }
     }
 
