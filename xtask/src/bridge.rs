@@ -258,23 +258,7 @@ fn check_format(sh: &Shell, extension: &Path, package_json: &Path) -> anyhow::Re
 /// into the cache's `tools/` (never into the clone).
 fn playwright(sh: &Shell, package_json: &Path) -> anyhow::Result<PathBuf> {
     let version = pinned(package_json, "playwright-core")?;
-    let tools = crate::cache::dir()?.join("tools");
-    let dir = tools.join(format!("playwright-core-{version}"));
-    if !dir.exists() {
-        if cmd!(sh, "npm --version").quiet().ignore_stdout().ignore_stderr().run().is_err() {
-            crate::deps::ensure_debian_packages(sh, &["npm"])?;
-        }
-        let _lock = crate::cache::lock(&tools.join(format!("playwright-core-{version}.lock")))?;
-        crate::cache::keyed(&dir, |tmp| {
-            crate::step(&format!("installing playwright-core {version} from npm"));
-            let spec = format!("playwright-core@{version}");
-            cmd!(sh, "npm install --prefix {tmp} --no-audit --no-fund --save-exact {spec}")
-                .quiet()
-                .run()?;
-            Ok(())
-        })?;
-    }
-    Ok(dir.join("node_modules"))
+    crate::deps::npm_package(sh, "playwright-core", &version, None)
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
-//! `cargo xtask chromium <fetch|check|configure|compile-check>`: Chromium 150 (Debian's `chromium`
-//! 150.0.7871.100-1~deb12u1) with Debian's patches and the series in `chromium-ui/` (issue 12),
-//! as an [`Upstream`] (the shared fetch, check, tree and cache steps are in `upstream`).
-//! Chromium is not built here (a full build takes days on two cores), so it is no
-//! [`upstream::Buildable`].
+//! `cargo xtask chromium <fetch|check|configure|compile-check|build>`: Chromium 150 (Debian's
+//! `chromium` 150.0.7871.100-1~deb12u1) with Debian's patches and the series in `chromium-ui/`
+//! (issue 12), as an [`Upstream`] (the shared fetch, check, tree and cache steps are in
+//! `upstream`). It is no [`upstream::Buildable`]: a full build takes days on two cores, so
+//! `build` is a command of its own, which no test runs.
 //!
 //! - `fetch`: the pinned Debian source (the orig tarball and Debian's packaging, through a
 //!   bookworm `deb-src` entry derived from the machine's own) into the cache's `downloads/`,
@@ -21,6 +21,8 @@
 //! - `compile-check`: the objects of the C and C++ sources the series touches (`gn outputs`),
 //!   built with Ninja in `<work>/out`, each listed with its result. Compiling is not linking;
 //!   headers are checked through the objects that include them.
+//! - `build`: `configure`, then `ninja chrome` (or other targets) in `<work>/out`, with the
+//!   build accelerators the environment configures ([`Accelerators`]).
 //!
 //! BoringSSL at Chromium's revision (`third_party/boringssl/src`) is built and tested on its
 //! own with `cargo xtask boringssl build|test --chromium` ([`boringssl_source`]).
@@ -78,14 +80,25 @@ const BORINGSSL_STRIP_COMPONENTS: u32 = 4;
 const EXTRA_GN_ARGS: &[&str] =
     &[r#"removed_rust_stdlib_libs=["adler"]"#, r#"added_rust_stdlib_libs=["adler2"]"#];
 
+/// Rollup at the version of bookworm's `rollup` package (3.15.0-1+deb12u1), with npm's
+/// integrity of its tarball: `configure` puts it where Debian's build puts that package's
+/// files. The package itself is left out (see [`LEFT_OUT_PACKAGES`]): its Node modules
+/// conflict with a Node from elsewhere. WebUI bundles (`lit`, content's resources) and
+/// DevTools need it.
+const ROLLUP: (&str, &str) = (
+    "3.15.0",
+    "sha512-F9hrCAhnp5/zx/7HYmftvsNBkMfLfk/dXUh73hPSM2E3CRgap65orDNJbLetoiUFwSAk6iHPLvBrZ5iHYvzqsg==",
+);
+
 /// What `configure` installs besides the pinned `debian/control`'s `Build-Depends`
 /// ([`build_packages`]): make and dpkg-dev read `debian/rules`, quilt applied Debian's patches.
 const TOOL_PACKAGES: &[&str] = &["make", "dpkg-dev", "quilt", "xz-utils"];
 
 /// `Build-Depends` of the pinned `debian/control` that `configure` leaves out, each for a
 /// reason: `rollup` and `node-rollup-plugin-terser`, whose Debian Node modules conflict with a
-/// Node from elsewhere (this machine's 20.x), and `nodejs` itself: only the WebUI and DevTools
-/// bundles use rollup, not `//net`, and the build runs the machine's `node`; `libstd-rust-dev
+/// Node from elsewhere (this machine's 20.x), and `nodejs` itself: the build runs the machine's
+/// `node`, and the same rollup comes from npm ([`ROLLUP`]; the terser plugin is not used by the
+/// build's own bundling scripts); `libstd-rust-dev
 /// (>= 1.84)`, which `rustc-web`'s `libstd-rust-web-dev` provides (naming it would install
 /// bookworm's own 1.63). Entries for a build profile (`<cross>`) are left out too.
 const LEFT_OUT_PACKAGES: &[&str] =
@@ -148,6 +161,22 @@ enum ChromiumCommand {
     /// touches (`gn outputs`), listing each with its result; fails on any error. The first
     /// object of a directory needs its host tools first (about 50 minutes on 2 cores for net/).
     CompileCheck(CompileCheckArgs),
+    /// Configure, then build the patched browser (`ninja chrome`) or other targets in the
+    /// cache's chromium/work/out: many hours on a workstation, days on 2 cores. ccache (or
+    /// another compiler wrapper), Siso and remote execution are used when configured (see
+    /// chromium-ui/README.md): TLS_SRP_CHROMIUM_CC_WRAPPER, TLS_SRP_CHROMIUM_SISO=1,
+    /// TLS_SRP_CHROMIUM_REMOTEEXEC=1.
+    Build(BuildArgs),
+}
+
+#[derive(clap::Args)]
+struct BuildArgs {
+    /// The Ninja targets to build.
+    #[arg(default_value = "chrome")]
+    targets: Vec<String>,
+    /// Parallel jobs (Ninja's -j); Ninja's default when absent.
+    #[arg(long, short)]
+    jobs: Option<u32>,
 }
 
 #[derive(clap::Args)]
@@ -173,6 +202,7 @@ impl Command {
                 configure(sh, &work)
             }
             ChromiumCommand::CompileCheck(args) => compile_check(sh, &args.file),
+            ChromiumCommand::Build(args) => build(sh, &args),
         }
     }
 }
@@ -492,8 +522,8 @@ fn check_gn_format(sh: &Shell, tree: &Path, files: &[PathBuf]) -> anyhow::Result
 
 /// The gn arguments of Debian's build: the `defines` variable of `debian/rules`, evaluated by
 /// make as Debian's build evaluates it (architecture, clang and rustc versions), then
-/// [`EXTRA_GN_ARGS`].
-fn gn_args(sh: &Shell, tree: &Path) -> anyhow::Result<String> {
+/// [`EXTRA_GN_ARGS`] and those of the configured [`Accelerators`].
+fn gn_args(sh: &Shell, tree: &Path, accelerators: &Accelerators) -> anyhow::Result<String> {
     let _dir = sh.push_dir(tree);
     // The shell of make's recipe reads `defines` as debian/rules' `--args="$(defines)"` does.
     let print = r#"print-tls-srp-gn-args: ; @printf '%s\n' "$(defines)""#;
@@ -508,7 +538,118 @@ fn gn_args(sh: &Shell, tree: &Path) -> anyhow::Result<String> {
         defines.contains("is_official_build=true") && defines.contains("custom_toolchain="),
         "expected Debian's gn arguments from debian/rules, found {defines:?}"
     );
-    Ok(format!("{} {}", defines.trim(), EXTRA_GN_ARGS.join(" ")))
+    let mut args = format!("{} {}", defines.trim(), EXTRA_GN_ARGS.join(" "));
+    for arg in accelerators.gn_args() {
+        args.push(' ');
+        args.push_str(&arg);
+    }
+    Ok(args)
+}
+
+/// The build accelerators a user configured in the environment, which `configure` turns into
+/// gn arguments and `build` into its build tool: a compiler wrapper such as ccache
+/// (`TLS_SRP_CHROMIUM_CC_WRAPPER`, gn's `cc_wrapper`), Siso instead of Ninja
+/// (`TLS_SRP_CHROMIUM_SISO=1`, `use_siso`) and remote execution (`TLS_SRP_CHROMIUM_REMOTEEXEC=1`,
+/// `use_remoteexec`: Siso's, or reclient's with Ninja). None is set by default, and changing
+/// them changes every compile command, so the output folder is rebuilt.
+#[derive(Debug, Default, PartialEq)]
+struct Accelerators {
+    cc_wrapper: Option<String>,
+    siso: bool,
+    remoteexec: bool,
+}
+
+impl Accelerators {
+    fn from_env() -> anyhow::Result<Self> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let flag = |name: &str| -> anyhow::Result<bool> {
+            match var(name).as_deref() {
+                None | Some("" | "0") => Ok(false),
+                Some("1") => Ok(true),
+                Some(other) => anyhow::bail!("{name}={other:?}: expected 1 or 0"),
+            }
+        };
+        let cc_wrapper = var("TLS_SRP_CHROMIUM_CC_WRAPPER").filter(|w| !w.is_empty());
+        if let Some(wrapper) = &cc_wrapper {
+            ensure!(
+                !wrapper.contains(['"', '\\', '$']),
+                "TLS_SRP_CHROMIUM_CC_WRAPPER={wrapper:?}: a command such as ccache, without \
+                 quotes, backslashes or dollar signs"
+            );
+        }
+        let accelerators = Accelerators {
+            cc_wrapper,
+            siso: flag("TLS_SRP_CHROMIUM_SISO")?,
+            remoteexec: flag("TLS_SRP_CHROMIUM_REMOTEEXEC")?,
+        };
+        // Chromium's build/toolchain/cc_wrapper.gni asserts the same.
+        ensure!(
+            !(accelerators.remoteexec && accelerators.cc_wrapper.is_some()),
+            "TLS_SRP_CHROMIUM_REMOTEEXEC and TLS_SRP_CHROMIUM_CC_WRAPPER exclude each other"
+        );
+        Ok(accelerators)
+    }
+
+    fn gn_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(wrapper) = &self.cc_wrapper {
+            args.push(format!("cc_wrapper=\"{wrapper}\""));
+        }
+        if self.siso {
+            args.push("use_siso=true".to_owned());
+        }
+        if self.remoteexec {
+            args.push("use_remoteexec=true".to_owned());
+        }
+        args
+    }
+}
+
+/// `build`: `configure` (gn gen keeps the output folder when the arguments are the same), then
+/// the targets with Ninja, or with `siso ninja` when Siso is configured. A compiler wrapper
+/// that is a Debian package (ccache, sccache) is installed when missing; Siso and reclient come
+/// with depot_tools, which is not installed here.
+fn build(sh: &Shell, args: &BuildArgs) -> anyhow::Result<()> {
+    let accelerators = Accelerators::from_env()?;
+    let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
+    if let Some(wrapper) = &accelerators.cc_wrapper {
+        let program = wrapper.split_whitespace().next().unwrap_or_default();
+        if matches!(program, "ccache" | "sccache") {
+            crate::deps::ensure_debian_packages(sh, &[program])?;
+        }
+    }
+    configure(sh, &work)?;
+    let out = work.dir.join("out");
+    let env = toolchain_env(sh, &work.tree)?;
+    let jobs: Vec<String> = args.jobs.map(|j| format!("-j{j}")).into_iter().collect();
+    let targets = &args.targets;
+    let tool = if accelerators.siso { "siso ninja" } else { "ninja" };
+    crate::step(&format!("{tool} -C {} {} {}", out.display(), jobs.join(" "), targets.join(" ")));
+    let started = Instant::now();
+    let _dir = sh.push_dir(&work.tree);
+    if accelerators.siso {
+        cmd!(sh, "siso ninja -C {out} {jobs...} {targets...}")
+            .envs(env)
+            .run()
+            .context("siso ninja (TLS_SRP_CHROMIUM_SISO=1): siso comes with depot_tools")?;
+    } else {
+        cmd!(sh, "ninja -C {out} {jobs...} {targets...}").envs(env).run()?;
+    }
+    println!(
+        "built {} in {:.0?} in {}{}",
+        targets.join(", "),
+        started.elapsed(),
+        out.display(),
+        if targets.iter().any(|t| t == "chrome") {
+            format!("; run {}", out.join("chrome").display())
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
 }
 
 /// The toolchain's environment in Debian's build, which gn's unbundle toolchain
@@ -541,8 +682,22 @@ fn toolchain_env(sh: &Shell, tree: &Path) -> anyhow::Result<Vec<(String, String)
 /// `debian/scripts/unbundle` (the system libraries' gn files). Left out: copying rollup (not
 /// installed, see [`LEFT_OUT_PACKAGES`]).
 fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+    let rollup = crate::deps::npm_package(sh, "rollup", ROLLUP.0, Some(ROLLUP.1))?.join("rollup");
     let _dir = sh.push_dir(tree);
     cmd!(sh, "make -s -f debian/rules set_up_bindgen").quiet().ignore_stdout().run()?;
+    // Debian's build copies its rollup package into the tree, and links DevTools' `rollup3`
+    // to it (debian/rules, debian/patches/system/rollup.patch).
+    let node_modules = tree.join("third_party/node/node_modules/rollup");
+    if node_modules.exists() {
+        fs::remove_dir_all(&node_modules)?;
+    }
+    cmd!(sh, "cp -r {rollup} {node_modules}").quiet().run()?;
+    let rollup3 = tree.join("third_party/devtools-frontend/src/node_modules/rollup3");
+    if rollup3.symlink_metadata().is_ok() {
+        fs::remove_file(&rollup3)?;
+    }
+    std::os::unix::fs::symlink(&node_modules, &rollup3)
+        .with_context(|| format!("linking {}", rollup3.display()))?;
     let node = cmd!(sh, "which node").quiet().read().context("no node")?;
     for (dir, program) in [
         ("third_party/node/linux/node-linux-x64/bin", node.trim()),
@@ -583,7 +738,7 @@ fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
         fs::write(work.dir.join("configure.stamp"), tree_stamp)?;
         eprintln!("Debian's configure steps in {:.0?}", started.elapsed());
     }
-    let args = gn_args(sh, tree)?;
+    let args = gn_args(sh, tree, &Accelerators::from_env()?)?;
     let env = toolchain_env(sh, tree)?;
     let out = work.dir.join("out");
     let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
@@ -695,12 +850,16 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
         rust.len()
     ));
     let started = Instant::now();
-    let built = cmd!(sh, "ninja -C {out} -k 0 {targets...}").envs(env).run();
+    let to_build = targets.clone();
+    let built = cmd!(sh, "ninja -C {out} -k 0 {to_build...}").envs(env.clone()).run();
+    // What Ninja would still build (one dry run for all: each run loads every Ninja file).
+    let dry =
+        cmd!(sh, "ninja -C {out} -n {targets...}").envs(env).quiet().ignore_status().read()?;
+    let pending = pending_outputs(&dry);
     let mut failed = Vec::new();
     let mut summary = Vec::new();
     for (source, object) in &objects {
-        let dry = cmd!(sh, "ninja -C {out} -n {object}").quiet().ignore_status().read()?;
-        let ok = dry.contains("no work to do");
+        let ok = !pending.contains(object.as_str());
         summary.push(format!("{} {source} ({object})", if ok { "ok    " } else { "FAILED" }));
         if !ok {
             failed.push(source.clone());
@@ -721,6 +880,16 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
         failed.len()
     );
     Ok(())
+}
+
+/// The outputs a dry run (`ninja -n`) would build: each of its `[n/m] RULE output...` lines
+/// names them after the rule (Chromium's descriptions: `CXX obj/x.o`, `RUST obj/x.rlib ...`).
+fn pending_outputs(dry_run: &str) -> std::collections::HashSet<&str> {
+    dry_run
+        .lines()
+        .filter_map(|line| line.strip_prefix('[')?.split_once("] "))
+        .flat_map(|(_, description)| description.split_whitespace().skip(1))
+        .collect()
 }
 
 /// The text of every Ninja file under `dir` (`<out>/obj/<a build file's folder>`), for
@@ -753,6 +922,22 @@ fn ninja_builds(ninja: &str, file: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dry_run_names_the_outputs_still_to_build() {
+        let dry = "ninja: Entering directory `out'\n\
+                   [1/3] CXX obj/net/net/a.o\n\
+                   [2/3] RUST obj/x/libx.rlib obj/x/libx.rmeta obj/x/x.rsp.rust\n\
+                   [3/3] STAMP obj/net/net.stamp\n";
+        let pending = pending_outputs(dry);
+        assert!(pending.contains("obj/net/net/a.o"));
+        assert!(pending.contains("obj/x/libx.rlib"));
+        assert!(!pending.contains("obj/net/net/b.o"));
+        assert!(!pending.contains("CXX"));
+        assert!(
+            pending_outputs("ninja: Entering directory `out'\nninja: no work to do.\n").is_empty()
+        );
+    }
 
     #[test]
     fn ninja_inputs_are_found_by_their_whole_path() {
@@ -882,6 +1067,37 @@ mod tests {
     }
 
     #[test]
+    fn accelerators_come_from_the_environment() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        };
+        let none = Accelerators::from_vars(vars(&[])).unwrap();
+        assert_eq!(none, Accelerators::default());
+        assert!(none.gn_args().is_empty());
+        let all = Accelerators::from_vars(vars(&[
+            ("TLS_SRP_CHROMIUM_CC_WRAPPER", "ccache"),
+            ("TLS_SRP_CHROMIUM_SISO", "1"),
+        ]))
+        .unwrap();
+        assert_eq!(all.gn_args(), ["cc_wrapper=\"ccache\"", "use_siso=true"]);
+        let remote = Accelerators::from_vars(vars(&[
+            ("TLS_SRP_CHROMIUM_SISO", "1"),
+            ("TLS_SRP_CHROMIUM_REMOTEEXEC", "1"),
+        ]))
+        .unwrap();
+        assert_eq!(remote.gn_args(), ["use_siso=true", "use_remoteexec=true"]);
+        assert!(Accelerators::from_vars(vars(&[("TLS_SRP_CHROMIUM_SISO", "yes")])).is_err());
+        assert!(Accelerators::from_vars(vars(&[("TLS_SRP_CHROMIUM_CC_WRAPPER", "a\"b")])).is_err());
+        assert!(
+            Accelerators::from_vars(vars(&[
+                ("TLS_SRP_CHROMIUM_CC_WRAPPER", "ccache"),
+                ("TLS_SRP_CHROMIUM_REMOTEEXEC", "1"),
+            ]))
+            .is_err()
+        );
+    }
+
+    #[test]
     fn gn_args_and_toolchain_come_from_debian_rules() {
         let tmp = tempfile::tempdir().unwrap();
         let sh = Shell::new().unwrap();
@@ -895,7 +1111,7 @@ mod tests {
              defines+=is_official_build=true\n%:\n\tdh $@\n",
         )
         .unwrap();
-        let args = gn_args(&sh, tmp.path()).unwrap();
+        let args = gn_args(&sh, tmp.path(), &Accelerators::default()).unwrap();
         assert_eq!(
             args,
             "clang_use_chrome_plugins=false rust_sysroot_absolute=\"/usr\" \

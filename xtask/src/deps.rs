@@ -1,7 +1,9 @@
 //! Debian packages the commands need, installed when missing (the project's machines are Debian
 //! and run these commands as root; elsewhere the error says what to install).
 
-use anyhow::bail;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail, ensure};
 use xshell::{Shell, cmd};
 
 /// What `cargo xtask test` needs: valgrind for the constant-time check, OpenSSL's libcrypto
@@ -68,6 +70,61 @@ fn installed(out: &str, version: Option<&str>) -> bool {
     let mut lines = out.lines();
     let status_ok = lines.next().is_some_and(|s| s.ends_with("install ok installed"));
     status_ok && version.is_none_or(|v| lines.next() == Some(v))
+}
+
+/// The npm package `name` at exactly `version`, installed once into the cache's
+/// `tools/<name>-<version>/` (never into a checkout) with npm, which checks what it downloads
+/// against the registry's integrity; returns that folder's `node_modules`. With `integrity`
+/// (npm's `sha512-...` of the package's tarball, as `npm view <name>@<version> dist.integrity`
+/// prints it), the lockfile npm wrote must record exactly that, so a registry that served
+/// another file under the same version fails.
+pub(crate) fn npm_package(
+    sh: &Shell,
+    name: &str,
+    version: &str,
+    integrity: Option<&str>,
+) -> anyhow::Result<PathBuf> {
+    let tools = crate::cache::dir()?.join("tools");
+    let dir = tools.join(format!("{name}-{version}"));
+    if !dir.exists() {
+        if cmd!(sh, "npm --version").quiet().ignore_stdout().ignore_stderr().run().is_err() {
+            ensure_debian_packages(sh, &["npm"])?;
+        }
+        let _lock = crate::cache::lock(&tools.join(format!("{name}-{version}.lock")))?;
+        crate::cache::keyed(&dir, |tmp| {
+            crate::step(&format!("installing {name} {version} from npm"));
+            let spec = format!("{name}@{version}");
+            cmd!(sh, "npm install --prefix {tmp} --no-audit --no-fund --save-exact {spec}")
+                .quiet()
+                .run()?;
+            Ok(())
+        })?;
+    }
+    let node_modules = dir.join("node_modules");
+    let manifest = node_modules.join(name).join("package.json");
+    let text = std::fs::read_to_string(&manifest)
+        .with_context(|| format!("reading {}", manifest.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)?;
+    ensure!(
+        json["version"].as_str() == Some(version),
+        "expected {name} {version} in {}, found {}",
+        dir.display(),
+        json["version"]
+    );
+    if let Some(integrity) = integrity {
+        let lockfile = dir.join("package-lock.json");
+        let text = std::fs::read_to_string(&lockfile)
+            .with_context(|| format!("reading {}", lockfile.display()))?;
+        let json: serde_json::Value = serde_json::from_str(&text)?;
+        let found = &json["packages"][format!("node_modules/{name}")]["integrity"];
+        ensure!(
+            found.as_str() == Some(integrity),
+            "{name} {version}: npm installed a package with integrity {found}, not the pinned \
+             {integrity} ({}); remove that folder to fetch it again",
+            dir.display()
+        );
+    }
+    Ok(node_modules)
 }
 
 #[cfg(test)]

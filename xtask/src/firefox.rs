@@ -310,29 +310,9 @@ fn prettier_version(package_json: &Path) -> anyhow::Result<String> {
 /// prettier `version` from npm, in the cache's `tools/prettier-<version>/` (installed once,
 /// with npm's own integrity check); returns the program.
 pub(crate) fn install_prettier(sh: &Shell, version: &str) -> anyhow::Result<PathBuf> {
-    let tools = crate::cache::dir()?.join("tools");
-    let dir = tools.join(format!("prettier-{version}"));
-    let program = dir.join("node_modules/.bin/prettier");
-    if !dir.exists() {
-        if cmd!(sh, "npm --version").quiet().ignore_stdout().ignore_stderr().run().is_err() {
-            crate::deps::ensure_debian_packages(sh, &["nodejs", "npm"])?;
-        }
-        let _lock = crate::cache::lock(&tools.join(format!("prettier-{version}.lock")))?;
-        crate::cache::keyed(&dir, |tmp| {
-            crate::step(&format!("installing prettier {version} from npm"));
-            let spec = format!("prettier@{version}");
-            cmd!(sh, "npm install --prefix {tmp} --no-audit --no-fund --save-exact {spec}")
-                .quiet()
-                .run()?;
-            Ok(())
-        })?;
-    }
+    let program = crate::deps::npm_package(sh, "prettier", version, None)?.join(".bin/prettier");
     let found = cmd!(sh, "{program} --version").quiet().read()?;
-    ensure!(
-        found.trim() == version,
-        "expected prettier {version} in {}, found {found}",
-        dir.display()
-    );
+    ensure!(found.trim() == version, "expected prettier {version}, found {found}");
     Ok(program)
 }
 
