@@ -691,7 +691,9 @@ fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
     if node_modules.exists() {
         fs::remove_dir_all(&node_modules)?;
     }
-    cmd!(sh, "cp -r {rollup} {node_modules}").quiet().run()?;
+    // `cp -a` and `cp -p` below keep the files' times: Ninja reruns every action that has them
+    // as inputs (node is one of most WebUI steps') when the tree is brought up to date.
+    cmd!(sh, "cp -a {rollup} {node_modules}").quiet().run()?;
     let rollup3 = tree.join("third_party/devtools-frontend/src/node_modules/rollup3");
     if rollup3.symlink_metadata().is_ok() {
         fs::remove_file(&rollup3)?;
@@ -706,8 +708,8 @@ fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
     ] {
         let name = Path::new(program).file_name().context("no file name")?;
         fs::create_dir_all(tree.join(dir))?;
-        fs::copy(program, tree.join(dir).join(name))
-            .with_context(|| format!("copying {program} to {dir}"))?;
+        let to = tree.join(dir).join(name);
+        cmd!(sh, "cp -p {program} {to}").quiet().run()?;
     }
     cmd!(sh, "./debian/scripts/unbundle").quiet().ignore_stdout().run()?;
     Ok(())
