@@ -678,9 +678,9 @@ fn toolchain_env(sh: &Shell, tree: &Path) -> anyhow::Result<Vec<(String, String)
 
 /// The steps of `debian/rules override_dh_auto_configure` a net build needs, in its order:
 /// `set_up_bindgen` (Debian's bindgen 0.66.1 from `debian/bindgen/`), the machine's Node where
-/// the build looks for it, esbuild for DevTools, gperf where Blink's build looks for it, and
-/// `debian/scripts/unbundle` (the system libraries' gn files). Left out: copying rollup (not
-/// installed, see [`LEFT_OUT_PACKAGES`]).
+/// the build looks for it, rollup (bookworm's version, from npm: [`ROLLUP`]) where Debian
+/// copies its package, esbuild for DevTools (the program and its Node package), gperf where
+/// Blink's build looks for it, and `debian/scripts/unbundle` (the system libraries' gn files).
 fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
     let rollup = crate::deps::npm_package(sh, "rollup", ROLLUP.0, Some(ROLLUP.1))?.join("rollup");
     let _dir = sh.push_dir(tree);
@@ -700,6 +700,16 @@ fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
     }
     std::os::unix::fs::symlink(&node_modules, &rollup3)
         .with_context(|| format!("linking {}", rollup3.display()))?;
+    // DevTools' bundler script imports the `esbuild` package: Debian's build copies its own.
+    let multiarch =
+        cmd!(sh, "dpkg-architecture -qDEB_BUILD_MULTIARCH").quiet().read().context("multiarch")?;
+    let esbuild = format!("/usr/lib/{}/nodejs/esbuild", multiarch.trim());
+    let devtools_modules = tree.join("third_party/devtools-frontend/src/node_modules");
+    let esbuild_module = devtools_modules.join("esbuild");
+    if esbuild_module.exists() {
+        fs::remove_dir_all(&esbuild_module)?;
+    }
+    cmd!(sh, "cp -a {esbuild} {devtools_modules}/").quiet().run()?;
     let node = cmd!(sh, "which node").quiet().read().context("no node")?;
     for (dir, program) in [
         ("third_party/node/linux/node-linux-x64/bin", node.trim()),
