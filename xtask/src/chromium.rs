@@ -34,7 +34,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, ensure};
+use anyhow::{Context, bail, ensure};
 use xshell::{Shell, cmd};
 
 use crate::upstream::format::{CLANG_FORMAT, CXX, diff_against, with_endings};
@@ -836,20 +836,41 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     }
     // `gn outputs` fails on a file no target builds: BoringSSL's files that Chromium does not
     // build are told by the Ninja files of BoringSSL's build file.
-    let (sources, not_built): (Vec<String>, Vec<String>) = {
+    let (mut sources, not_built): (Vec<String>, Vec<String>) = {
         // `third_party/boringssl`, whose BUILD.gn builds `third_party/boringssl/src`.
         let gn_dir = Path::new(BORINGSSL_DIR).parent().context("no parent")?;
         let ninja = ninja_text(&out.join("obj").join(gn_dir))?;
         sources.into_iter().partition(|f| !prior_files.contains(f) || ninja_builds(&ninja, f))
     };
     let _dir = sh.push_dir(&work.tree);
-    // One `gn outputs` for all of them (each run loads every build file: a minute or two);
-    // an object is its source's when their file stems match.
-    let mut labels: Vec<String> = sources.iter().map(|s| format!("//{s}")).collect();
-    labels.extend(rust.iter().map(|(label, _)| (*label).to_owned()));
     // gn reads the toolchain from the environment, also when Ninja reruns it.
     let env = toolchain_env(sh, &work.tree)?;
-    let outputs = cmd!(sh, "gn outputs {out} {labels...}").envs(env.clone()).quiet().read()?;
+    // One `gn outputs` for all of them (each run loads every build file: a minute or two);
+    // an object is its source's when their file stems match. A source of another platform
+    // (`android/...`) has no target here: gn names it, and the run is repeated without it.
+    let mut other_platforms = Vec::new();
+    let outputs = loop {
+        let mut labels: Vec<String> = sources.iter().map(|s| format!("//{s}")).collect();
+        labels.extend(rust.iter().map(|(label, _)| (*label).to_owned()));
+        let output = cmd!(sh, "gn outputs {out} {labels...}")
+            .envs(env.clone())
+            .quiet()
+            .ignore_status()
+            .output()
+            .context("running gn outputs")?;
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        if output.status.success() {
+            break stdout;
+        }
+        let messages = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+        match unreferenced_file(&messages).filter(|file| sources.contains(file)) {
+            Some(file) => {
+                sources.retain(|s| *s != file);
+                other_platforms.push(file);
+            }
+            None => bail!("gn outputs failed:\n{messages}"),
+        }
+    };
     let stem = |p: &str| Path::new(p).file_stem().map(|s| s.to_string_lossy().into_owned());
     let mut objects: Vec<(String, String)> = Vec::new();
     for source in &sources {
@@ -876,9 +897,9 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     let started = Instant::now();
     // Ninja refuses a whole run when one target needs a file that is missing, and the Debian
     // tarball lacks test data that Chromium's test targets need: those objects are set apart
-    // (read from the Ninja files, once Ninja has brought them up to date), what Ninja can
-    // build of their dependencies is built with the rest, and they are compiled with their
-    // own commands.
+    // (read from the Ninja files, once Ninja has brought them up to date), the generated
+    // headers of their dependencies that Ninja can build are built with the rest, and they are
+    // compiled with their own commands.
     cmd!(sh, "ninja -C {out} build.ninja").envs(env.clone()).quiet().ignore_stdout().run()?;
     let graph = ninja::Graph::load(&out)?;
     let needs = graph.blocked(&out, &targets);
@@ -896,8 +917,9 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     for (target, missing) in &blocked {
         let dependencies = graph.buildable_dependencies(&out, target);
         println!(
-            "{target}: Ninja cannot build it ({missing} is not in the tree); building {} of its \
-             dependencies, then compiling it with its own command",
+            "{target}: Ninja cannot build it ({missing} is not in the tree); building the {} \
+             generated headers of its dependencies Ninja can build, then compiling it with its \
+             own command",
             dependencies.len()
         );
         to_build.extend(dependencies);
@@ -951,6 +973,9 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     for source in &not_built {
         summary.push(format!("-      {source} (BoringSSL's series; not in Chromium's build)"));
     }
+    for source in &other_platforms {
+        summary.push(format!("-      {source} (no target builds it on this platform)"));
+    }
     println!(
         "compile-check of the sources and Rust targets chromium-ui (with BoringSSL's series) \
          touches and --file names ({:.0?}):\n  {}",
@@ -963,6 +988,13 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
         failed.len()
     );
     Ok(())
+}
+
+/// The file of gn's "No targets reference the file '//<file>'." error, relative to the tree.
+fn unreferenced_file(gn_output: &str) -> Option<String> {
+    let (_, rest) = gn_output.split_once("No targets reference the file '//")?;
+    let (file, _) = rest.split_once('\'')?;
+    Some(file.to_owned())
 }
 
 /// The outputs a dry run (`ninja -n`) would build: each of its `[n/m] RULE output...` lines
@@ -1005,6 +1037,17 @@ fn ninja_builds(ninja: &str, file: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gn_names_a_file_no_target_builds() {
+        let error = "WARNING: ...\nERROR No targets reference the file \
+                     '//components/page_info/android/connection_info_view_android.cc'.\n";
+        assert_eq!(
+            unreferenced_file(error).as_deref(),
+            Some("components/page_info/android/connection_info_view_android.cc")
+        );
+        assert_eq!(unreferenced_file("ERROR at //BUILD.gn:1:1: Unresolved dependency"), None);
+    }
 
     #[test]
     fn a_dry_run_names_the_outputs_still_to_build() {

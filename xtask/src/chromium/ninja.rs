@@ -2,8 +2,8 @@
 //! tell: which outputs need a file that is missing. Ninja refuses a whole run when one target
 //! needs such a file ("missing and no known rule to make it"), and the Debian tarball leaves
 //! out test data that Chromium's test targets need (`chrome/test/data/...`), so
-//! `compile-check` first sets those objects apart, builds what their dependencies can, and
-//! compiles them with their own commands.
+//! `compile-check` first sets those objects apart, builds the generated headers of their
+//! dependencies, and compiles them with their own commands.
 
 use std::collections::HashMap;
 use std::fs;
@@ -20,6 +20,8 @@ pub struct Graph {
     names: Vec<String>,
     producer: Vec<Option<usize>>,
     inputs: Vec<Vec<usize>>,
+    /// Whether each statement only groups its inputs (rules `stamp` and `phony`).
+    groups: Vec<bool>,
 }
 
 /// What [`Graph::blocked`] found for a path: nothing missing, or the first missing file
@@ -102,7 +104,9 @@ impl Graph {
             }
         }
         let mut inputs = Vec::new();
-        let mut rest = tokens(&statement[colon + 1..]).into_iter().skip(1);
+        let mut rest = tokens(&statement[colon + 1..]).into_iter();
+        let rule = rest.next().unwrap_or_default();
+        self.groups.push(rule == "stamp" || rule == "phony");
         for input in rest.by_ref() {
             match input.as_str() {
                 "|" | "||" => {}
@@ -186,10 +190,13 @@ impl Graph {
         memo[&node].clone()
     }
 
-    /// The outputs that `target`'s statement needs, directly or through outputs that need a
-    /// missing file, which need nothing missing themselves: what Ninja can build of a blocked
-    /// target's dependencies (its generated headers, mostly).
+    /// The generated headers that `target` may include and Ninja can build: those its
+    /// statement needs through statements that only group their inputs (gn's stamps), which
+    /// need nothing missing themselves. A compile needs no more of its order-only
+    /// dependencies: the objects, libraries and other outputs those stamps also group are
+    /// left out.
     pub fn buildable_dependencies(&self, out: &Path, target: &str) -> Vec<String> {
+        const HEADERS: &[&str] = &[".h", ".hh", ".hpp", ".inc", ".def"];
         let Some(&start) = self.ids.get(&canonical(target)) else {
             return Vec::new();
         };
@@ -202,12 +209,18 @@ impl Graph {
                 continue;
             };
             for &input in &self.inputs[edge] {
-                if !seen.insert(input) || self.producer[input].is_none() {
+                if !seen.insert(input) {
                     continue;
                 }
-                match self.needs(out, input, &mut memo) {
-                    Needs::Nothing => buildable.push(self.names[input].clone()),
-                    Needs::Missing(_) => to_visit.push(input),
+                let Some(producer) = self.producer[input] else {
+                    continue;
+                };
+                if self.groups[producer] {
+                    to_visit.push(input);
+                } else if HEADERS.iter().any(|h| self.names[input].ends_with(h))
+                    && self.needs(out, input, &mut memo) == Needs::Nothing
+                {
+                    buildable.push(self.names[input].clone());
                 }
             }
         }
@@ -287,7 +300,8 @@ rule cxx
   command = c++ -c $in -o $out
 build gen/api.cc: action ../tree/test/data/api.json | ../tree/tool.py
   description = ACTION api
-build obj/api.stamp: stamp gen/api.cc
+build obj/api.stamp: stamp gen/api.cc obj/other/other.o
+build obj/other/other.o: cxx ../tree/y.cc
 build obj/headers.stamp: stamp gen/a.h gen/b.h
 build gen/a.h gen/b.h: action ../tree/a.idl
 build obj/test_support.inputdeps.stamp: stamp obj/api.stamp $
@@ -326,11 +340,11 @@ subninja toolchain.ninja
                 Needs::Nothing
             ]
         );
-        // What the blocked object needs that Ninja can build: the headers, not the stamp
-        // chain that leads to the missing file.
+        // What the blocked object may include that Ninja can build: the generated headers,
+        // not the generated source that needs the missing file, nor objects.
         assert_eq!(
             graph.buildable_dependencies(&out, "obj/x/unit_tests/x_unittest.o"),
-            vec!["obj/headers.stamp".to_owned()]
+            vec!["gen/a.h".to_owned(), "gen/b.h".to_owned()]
         );
         // Once the file is there, nothing is blocked.
         fs::create_dir_all(dir.path().join("tree/test/data")).unwrap();
