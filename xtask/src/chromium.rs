@@ -91,6 +91,16 @@ const ROLLUP: (&str, &str) = (
     "sha512-F9hrCAhnp5/zx/7HYmftvsNBkMfLfk/dXUh73hPSM2E3CRgap65orDNJbLetoiUFwSAk6iHPLvBrZ5iHYvzqsg==",
 );
 
+/// Rollup's terser plugin at the version of bookworm's `node-rollup-plugin-terser`
+/// (7.0.2+~5.0.1-8), with npm's integrity of its tarball. DevTools' inspector overlay bundle
+/// names it (`rollup --plugin terser`), and Debian's build finds that package beside its
+/// rollup; `configure` puts it beside rollup in the tree, with the packages npm installed
+/// for it. Left out as a package for the same reason as rollup.
+const ROLLUP_PLUGIN_TERSER: (&str, &str) = (
+    "7.0.2",
+    "sha512-w3iIaU4OxcF52UUXiZNsNeuXIMDvFrr+ZXK6bFZ0Q60qyVfq4uLptoS4bbq3paG3x216eQllFZX7zt6TIImguQ==",
+);
+
 /// What `configure` installs besides the pinned `debian/control`'s `Build-Depends`
 /// ([`build_packages`]): make and dpkg-dev read `debian/rules`, quilt applied Debian's patches.
 const TOOL_PACKAGES: &[&str] = &["make", "dpkg-dev", "quilt", "xz-utils"];
@@ -679,9 +689,10 @@ fn toolchain_env(sh: &Shell, tree: &Path) -> anyhow::Result<Vec<(String, String)
 
 /// The steps of `debian/rules override_dh_auto_configure` a net build needs, in its order:
 /// `set_up_bindgen` (Debian's bindgen 0.66.1 from `debian/bindgen/`), the machine's Node where
-/// the build looks for it, rollup (bookworm's version, from npm: [`ROLLUP`]) where Debian
-/// copies its package, esbuild for DevTools (the program and its Node package), gperf where
-/// Blink's build looks for it, and `debian/scripts/unbundle` (the system libraries' gn files).
+/// the build looks for it, rollup and its terser plugin (bookworm's versions, from npm:
+/// [`ROLLUP`], [`ROLLUP_PLUGIN_TERSER`]) where Debian's build finds its packages, esbuild for
+/// DevTools (the program and its Node package), gperf where Blink's build looks for it, and
+/// `debian/scripts/unbundle` (the system libraries' gn files).
 fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
     let rollup = crate::deps::npm_package(sh, "rollup", ROLLUP.0, Some(ROLLUP.1))?.join("rollup");
     let _dir = sh.push_dir(tree);
@@ -701,6 +712,28 @@ fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
     }
     std::os::unix::fs::symlink(&node_modules, &rollup3)
         .with_context(|| format!("linking {}", rollup3.display()))?;
+    let terser = crate::deps::npm_package(
+        sh,
+        "rollup-plugin-terser",
+        ROLLUP_PLUGIN_TERSER.0,
+        Some(ROLLUP_PLUGIN_TERSER.1),
+    )?;
+    let plugin = tree.join("third_party/node/node_modules/rollup-plugin-terser");
+    if plugin.exists() {
+        fs::remove_dir_all(&plugin)?;
+    }
+    let installed = terser.join("rollup-plugin-terser");
+    cmd!(sh, "cp -a {installed} {plugin}").quiet().run()?;
+    // The packages it needs, in its own node_modules, where Node looks first.
+    let own = plugin.join("node_modules");
+    fs::create_dir_all(&own)?;
+    for entry in fs::read_dir(&terser)? {
+        let path = entry?.path();
+        let name = path.file_name().context("no file name")?.to_string_lossy().into_owned();
+        if name != "rollup-plugin-terser" && !name.starts_with('.') {
+            cmd!(sh, "cp -a {path} {own}/").quiet().run()?;
+        }
+    }
     // DevTools' bundler script imports the `esbuild` package: Debian's build copies its own.
     let multiarch =
         cmd!(sh, "dpkg-architecture -qDEB_BUILD_MULTIARCH").quiet().read().context("multiarch")?;
@@ -720,7 +753,11 @@ fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
         let name = Path::new(program).file_name().context("no file name")?;
         fs::create_dir_all(tree.join(dir))?;
         let to = tree.join(dir).join(name);
-        cmd!(sh, "cp -p {program} {to}").quiet().run()?;
+        // Copied beside, then renamed over: a running build may be executing the old copy
+        // (`cp` onto it fails with "Text file busy").
+        let copy = tree.join(dir).join(format!(".{}.tls-srp-new", name.to_string_lossy()));
+        cmd!(sh, "cp -p {program} {copy}").quiet().run()?;
+        fs::rename(&copy, &to).with_context(|| format!("replacing {}", to.display()))?;
     }
     cmd!(sh, "./debian/scripts/unbundle").quiet().ignore_stdout().run()?;
     Ok(())
