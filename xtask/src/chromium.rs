@@ -700,12 +700,9 @@ fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
     // Debian's build copies its rollup package into the tree, and links DevTools' `rollup3`
     // to it (debian/rules, debian/patches/system/rollup.patch).
     let node_modules = tree.join("third_party/node/node_modules/rollup");
-    if node_modules.exists() {
-        fs::remove_dir_all(&node_modules)?;
-    }
     // `cp -a` and `cp -p` below keep the files' times: Ninja reruns every action that has them
     // as inputs (node is one of most WebUI steps') when the tree is brought up to date.
-    cmd!(sh, "cp -a {rollup} {node_modules}").quiet().run()?;
+    copy_folder(sh, &rollup, &node_modules)?;
     let rollup3 = tree.join("third_party/devtools-frontend/src/node_modules/rollup3");
     if rollup3.symlink_metadata().is_ok() {
         fs::remove_file(&rollup3)?;
@@ -719,11 +716,7 @@ fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
         Some(ROLLUP_PLUGIN_TERSER.1),
     )?;
     let plugin = tree.join("third_party/node/node_modules/rollup-plugin-terser");
-    if plugin.exists() {
-        fs::remove_dir_all(&plugin)?;
-    }
-    let installed = terser.join("rollup-plugin-terser");
-    cmd!(sh, "cp -a {installed} {plugin}").quiet().run()?;
+    copy_folder(sh, &terser.join("rollup-plugin-terser"), &plugin)?;
     // The packages it needs, in its own node_modules, where Node looks first.
     let own = plugin.join("node_modules");
     fs::create_dir_all(&own)?;
@@ -739,11 +732,7 @@ fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
         cmd!(sh, "dpkg-architecture -qDEB_BUILD_MULTIARCH").quiet().read().context("multiarch")?;
     let esbuild = format!("/usr/lib/{}/nodejs/esbuild", multiarch.trim());
     let devtools_modules = tree.join("third_party/devtools-frontend/src/node_modules");
-    let esbuild_module = devtools_modules.join("esbuild");
-    if esbuild_module.exists() {
-        fs::remove_dir_all(&esbuild_module)?;
-    }
-    cmd!(sh, "cp -a {esbuild} {devtools_modules}/").quiet().run()?;
+    copy_folder(sh, Path::new(&esbuild), &devtools_modules.join("esbuild"))?;
     let node = cmd!(sh, "which node").quiet().read().context("no node")?;
     for (dir, program) in [
         ("third_party/node/linux/node-linux-x64/bin", node.trim()),
@@ -760,6 +749,15 @@ fn debian_configure_steps(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
         fs::rename(&copy, &to).with_context(|| format!("replacing {}", to.display()))?;
     }
     cmd!(sh, "./debian/scripts/unbundle").quiet().ignore_stdout().run()?;
+    Ok(())
+}
+
+/// Replaces the folder `to` with a copy of `from` (`cp -a`: with the files' times).
+fn copy_folder(sh: &Shell, from: &Path, to: &Path) -> anyhow::Result<()> {
+    if to.exists() {
+        fs::remove_dir_all(to).with_context(|| format!("removing {}", to.display()))?;
+    }
+    cmd!(sh, "cp -a {from} {to}").quiet().run()?;
     Ok(())
 }
 
@@ -948,8 +946,12 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
             ninja::Needs::Nothing => None,
         })
         .collect();
-    let buildable: Vec<&str> =
-        targets.iter().copied().filter(|t| !blocked.iter().any(|(b, _)| b == t)).collect();
+    let buildable: Vec<&str> = targets
+        .iter()
+        .zip(&needs)
+        .filter(|(_, needs)| **needs == ninja::Needs::Nothing)
+        .map(|(target, _)| *target)
+        .collect();
     let mut to_build: Vec<String> = buildable.iter().map(|t| (*t).to_owned()).collect();
     for (target, missing) in &blocked {
         let dependencies = graph.buildable_dependencies(&out, target);
@@ -967,14 +969,13 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     let built = cmd!(sh, "ninja -C {out} -k 0 {to_build...}").envs(env.clone()).run();
     let mut compiled_alone = Vec::new();
     if !blocked.is_empty() {
-        let names: Vec<&str> = blocked.iter().map(|(target, _)| *target).collect();
-        let to_compile = names.clone();
+        let to_compile: Vec<&str> = blocked.iter().map(|(target, _)| *target).collect();
         let commands = cmd!(sh, "ninja -C {out} -t commands -s {to_compile...}")
             .envs(env.clone())
             .quiet()
             .read()?;
         let _out_dir = sh.push_dir(&out);
-        for target in &names {
+        for (target, missing) in &blocked {
             let command = commands.lines().find(|line| {
                 line.split_whitespace().collect::<Vec<_>>().windows(2).any(|w| w == ["-o", target])
             });
@@ -985,7 +986,7 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
                 }
                 None => false,
             };
-            compiled_alone.push((*target, ok));
+            compiled_alone.push((*target, *missing, ok));
         }
     }
     // What Ninja would still build (one dry run for all: each run loads every Ninja file).
@@ -995,10 +996,9 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     let mut failed = Vec::new();
     let mut summary = Vec::new();
     for (source, object) in &objects {
-        let (ok, how) = match compiled_alone.iter().find(|(target, _)| target == object) {
-            Some((_, ok)) => {
-                let missing = blocked.iter().find(|(b, _)| b == object).map(|(_, m)| *m);
-                (*ok, format!("; with its own command: Ninja lacks {}", missing.unwrap_or("?")))
+        let (ok, how) = match compiled_alone.iter().find(|(target, ..)| target == object) {
+            Some((_, missing, ok)) => {
+                (*ok, format!("; with its own command: Ninja lacks {missing}"))
             }
             None => (!pending.contains(object.as_str()), String::new()),
         };
