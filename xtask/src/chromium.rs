@@ -982,6 +982,10 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
             let ok = match command {
                 Some(command) => {
                     crate::step(&format!("compiling {target} with its own command"));
+                    // Ninja makes an output's folder before it runs a command; the folders of
+                    // targets it never built are not there yet.
+                    let folder = out.join(target);
+                    fs::create_dir_all(folder.parent().context("an object without a folder")?)?;
                     cmd!(sh, "sh -c {command}").envs(env.clone()).run().is_ok()
                 }
                 None => false,
