@@ -62,6 +62,70 @@ pub fn vendor_into(root: &Path, dest: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Copies the core as [`vendor_into`] does, each crate's manifest made to stand alone
+/// ([`standalone_manifest`]): for a browser that builds the crates with cargo inside its own
+/// workspace (Firefox), where this workspace's manifest is not.
+pub fn vendor_standalone_into(root: &Path, dest: &Path) -> anyhow::Result<()> {
+    vendor_into(root, dest)?;
+    let workspace: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))?
+        .parse()
+        .context("the workspace's Cargo.toml is not TOML")?;
+    let package = workspace
+        .get("workspace")
+        .and_then(|w| w.get("package"))
+        .and_then(toml::Value::as_table)
+        .context("the workspace's Cargo.toml has no [workspace.package]")?;
+    for krate in CRATES {
+        let manifest = dest.join(krate).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest)?;
+        let standalone =
+            standalone_manifest(&text, package).with_context(|| format!("{krate}/Cargo.toml"))?;
+        std::fs::write(&manifest, standalone)?;
+    }
+    Ok(())
+}
+
+/// A crate manifest of this workspace made to stand alone, comments kept: `key.workspace =
+/// true` takes the value of `[workspace.package]` (`package`), and what is for this
+/// workspace's own tests goes (the tables `[dev-dependencies]`, `[[bench]]`, `[[example]]`,
+/// `[[test]]` and `[[bin]]`, whose sources are not vendored). Fails on anything else
+/// inherited from the workspace.
+pub fn standalone_manifest(manifest: &str, package: &toml::Table) -> anyhow::Result<String> {
+    const LEFT_OUT: &[&str] = &["dev-dependencies", "bench", "example", "test", "bin"];
+    let mut out = String::new();
+    let mut left_out = false;
+    for line in manifest.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') && !trimmed.starts_with("[\"") {
+            let name = trimmed.trim_matches(|c| c == '[' || c == ']');
+            left_out = LEFT_OUT.contains(&name);
+        }
+        if left_out {
+            continue;
+        }
+        if let Some((key, rest)) = trimmed.split_once(".workspace") {
+            anyhow::ensure!(
+                rest.trim_start().trim_start_matches('=').trim() == "true" && !key.contains('='),
+                "cannot make `{trimmed}` stand alone"
+            );
+            let value = package
+                .get(key)
+                .and_then(toml::Value::as_str)
+                .with_context(|| format!("`{key}` is not a string of [workspace.package]"))?;
+            // A JSON string is a TOML basic string.
+            out += &format!("{key} = {}\n", serde_json::Value::from(value));
+            continue;
+        }
+        anyhow::ensure!(
+            !trimmed.contains("workspace = true"),
+            "cannot make `{trimmed}` stand alone"
+        );
+        out += line;
+        out += "\n";
+    }
+    Ok(format!("{}\n", out.trim_end()))
+}
+
 /// A built core: `<cache>/core/out/<key>/`, never changed once written.
 #[derive(Clone, Debug)]
 pub struct Core {
@@ -149,6 +213,40 @@ fn parse_native_static_libs(stderr: &str) -> anyhow::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn manifests_stand_alone() {
+        let package: toml::Table =
+            "edition = \"2024\"\nlicense = \"MIT OR Apache-2.0\"\n".parse().unwrap();
+        let manifest = "[package]\nname = \"x\"\nedition.workspace = true\n\
+                        license.workspace = true\n\n[dependencies]\n# Why.\na = \"1\"\n\n\
+                        [[example]]\nname = \"e\"\n\n[dev-dependencies]\nb = { path = \"../b\" }\n\n\
+                        [features]\nf = []\n\n[[bench]]\nname = \"b\"\nharness = false\n";
+        assert_eq!(
+            standalone_manifest(manifest, &package).unwrap(),
+            "[package]\nname = \"x\"\nedition = \"2024\"\nlicense = \"MIT OR Apache-2.0\"\n\n\
+             [dependencies]\n# Why.\na = \"1\"\n\n[features]\nf = []\n"
+        );
+        assert!(standalone_manifest("[package]\nreadme.workspace = true\n", &package).is_err());
+        assert!(
+            standalone_manifest("[dependencies]\na = { workspace = true }\n", &package).is_err()
+        );
+    }
+
+    /// The core's own manifests stand alone (what `cargo xtask firefox` vendors).
+    #[test]
+    fn the_cores_manifests_stand_alone() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        vendor_standalone_into(root, tmp.path()).unwrap();
+        for krate in CRATES {
+            let text = std::fs::read_to_string(tmp.path().join(krate).join("Cargo.toml")).unwrap();
+            let manifest: toml::Table = text.parse().unwrap();
+            assert!(!text.contains("workspace"), "{krate}: {text}");
+            assert!(manifest.get("dev-dependencies").is_none(), "{krate}");
+            assert_eq!(manifest["package"]["edition"].as_str(), Some("2024"), "{krate}");
+        }
+    }
 
     #[test]
     fn native_static_libs_are_read_from_rustcs_note() {

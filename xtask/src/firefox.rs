@@ -28,6 +28,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail, ensure};
 use xshell::{Shell, cmd};
 
+mod rust;
+
 use crate::progress::Unit;
 use crate::upstream::format::{CLANG_FORMAT, CXX, diff_against, with_endings};
 use crate::upstream::{self, DebianSource, Pin, Series, Source, SourceFile, Upstream, Work};
@@ -203,6 +205,16 @@ impl Upstream for Firefox {
     /// with `SSL_ERROR_FEATURE_DISABLED`.
     fn prior_series(&self, sh: &Shell) -> anyhow::Result<Vec<Series>> {
         Ok(vec![upstream::series(sh, &crate::nss::Nss::FIREFOX)?.applied_in(NSS_DIR)])
+    }
+
+    /// The crates.io crates the series adds to `Cargo.lock` into `third_party/rust`, the core
+    /// into `third_party/tls_srp` ([`rust::put_in`]).
+    fn after_series(&self, sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+        rust::put_in(sh, tree)
+    }
+
+    fn after_series_inputs(&self, sh: &Shell) -> anyhow::Result<String> {
+        rust::inputs(sh)
     }
 
     /// Firefox's formatters on the files the series leaves: zero diffs.
@@ -527,6 +539,17 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
             started.elapsed()
         ));
     }
+    if work.tree.join(rust::SRP_FFI_STATIC).exists() {
+        let started = std::time::Instant::now();
+        let core = nss_with_core(sh, &mach)?;
+        summary.push(format!(
+            "security/srp_ffi: the core built (cargo) and linked into libssl3.so, which exports \
+             {} symbols, none of the core's or Rust's; {} of the core's functions inside ({:.0?})",
+            core.exported,
+            core.local_core_functions,
+            started.elapsed()
+        ));
+    }
     if registers {
         let target = STATIC_COMPONENTS;
         let started = std::time::Instant::now();
@@ -539,6 +562,96 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
         summary.join("\n  ")
     );
     Ok(())
+}
+
+/// The NSS libraries Firefox's build links: `libssl3.so` with the core in it, and what it and
+/// a program using it load (NSPR, libnss3, libnssutil3, the softoken and freebl).
+const NSS_TARGETS: &[&str] = &[
+    "security/nss/lib/ssl/ssl_ssl3/target",
+    "security/nss/lib/softoken/softoken_softokn3/target",
+    "security/nss/lib/freebl/freebl_freeblpriv3/target",
+    "security/nss/lib/freebl/freebl_freebl3/target",
+];
+
+/// What [`nss_with_core`] built and found.
+struct NssWithCore {
+    /// `dist/bin`, where the libraries are.
+    lib_dir: PathBuf,
+    /// How many symbols `libssl3.so` exports.
+    exported: usize,
+    /// How many of the core's C functions (`srp_*`) are in `libssl3.so`, all local.
+    local_core_functions: usize,
+}
+
+/// Builds the core as Firefox does (`mach build security/srp_ffi`: cargo, offline, from
+/// `third_party/rust` and `third_party/tls_srp`), then the NSS libraries of [`NSS_TARGETS`] with
+/// the tree's `make` rules and their dependencies (with `-o` for the Rust library, which the
+/// build otherwise orders after every other Rust library, gkrust included: hours). Then checks
+/// `libssl3.so`: the core's functions are in it, and neither they nor Rust's are exported.
+fn nss_with_core(sh: &Shell, mach: &Mach) -> anyhow::Result<NssWithCore> {
+    crate::step("mach build security/srp_ffi (the core, with cargo)");
+    mach.run(sh, &["build", "-j2", "security/srp_ffi"])?;
+    crate::step("make the NSS libraries (libssl3.so links the core)");
+    let obj = &mach.obj;
+    cmd!(sh, "make -C {obj} -j2 -s -o security/srp_ffi/target-objects {NSS_TARGETS...}")
+        .envs(mach.env.iter().cloned())
+        .run()?;
+    let lib_dir = obj.join("dist/bin");
+    let libssl = lib_dir.join("libssl3.so");
+    let exported = cmd!(sh, "nm -D --defined-only {libssl}").quiet().read()?;
+    let leaked: Vec<&str> = exported
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .filter(|name| {
+            // The core's C functions, Rust's mangled names (legacy and v0) and its runtime.
+            ["srp_", "_ZN", "_R", "rust_", "__rust"].iter().any(|p| name.starts_with(p))
+        })
+        .collect();
+    ensure!(leaked.is_empty(), "libssl3.so exports the core's or Rust's symbols: {leaked:?}");
+    let all = cmd!(sh, "nm {libssl}").quiet().read()?;
+    let local_core_functions = all
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some("t"))
+        .filter(|l| l.split_whitespace().nth(2).is_some_and(|n| n.starts_with("srp_")))
+        .count();
+    ensure!(local_core_functions > 0, "libssl3.so has none of the core's functions (srp_*)");
+    Ok(NssWithCore { lib_dir, exported: exported.lines().count(), local_core_functions })
+}
+
+/// `tests/peers/srp-peer-nss.c` built against the NSS of Firefox's own build (the tree's
+/// libraries and headers, [`nss_with_core`]), for `cargo xtask interop --nss-firefox-build`:
+/// the core as the series links it into Firefox's libssl3, against OpenSSL and GnuTLS. Builds
+/// what is missing: the tree, `mach configure`, the export tiers (about 10 minutes the first
+/// time), the core and NSS (about 10 more).
+pub fn nss_peer(sh: &Shell) -> anyhow::Result<PathBuf> {
+    let (work, _lock) = upstream::work_tree(sh, &Firefox)?;
+    ensure!(
+        work.tree.join(rust::SRP_FFI_STATIC).exists(),
+        "gecko-ui's series does not build the core ({} is not in the tree)",
+        rust::SRP_FFI_STATIC
+    );
+    let mach = Mach::new(&work)?;
+    if !mach.obj.join("config.status").exists() {
+        configure(sh, &work)?;
+    }
+    crate::step("mach build pre-export export (NSS's public headers)");
+    mach.run(sh, &["build", "-j2", "pre-export", "export"])?;
+    let nss = nss_with_core(sh, &mach)?;
+    let root = sh.current_dir();
+    let source = root.join("tests/peers/srp-peer-nss.c");
+    let include = mach.obj.join("dist/include/nss");
+    let lib = &nss.lib_dir;
+    let peer = work.dir.join("srp-peer-nss-firefox-build");
+    // NSPR's headers from Debian (4.35): the tree's dist/include/nspr lacks obsolete/; the
+    // program runs with the tree's NSPR (4.36), which keeps the ABI.
+    cmd!(
+        sh,
+        "gcc -std=gnu99 -O1 -g -Wall -Wextra -Werror -I{include} -I/usr/include/nspr -o {peer}
+         {source} -L{lib} -Wl,--disable-new-dtags,-rpath,{lib} -lssl3 -lnss3 -lnssutil3 -lplc4
+         -lplds4 -lnspr4"
+    )
+    .run()?;
+    Ok(peer)
 }
 
 /// The object directories that build the sources of `dir` (relative to the tree): `dir`

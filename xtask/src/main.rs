@@ -26,6 +26,7 @@ mod peers;
 mod progress;
 mod test;
 mod upstream;
+mod vendor;
 
 use std::path::PathBuf;
 

@@ -58,6 +58,12 @@ pub struct Interop {
     /// The table is printed, not written.
     #[arg(long, conflicts_with = "write")]
     nss_firefox: bool,
+    /// The NSS under test is the one Firefox's own build makes from the pinned tree with
+    /// gecko-ui's series: libssl3.so with the core linked in through moz.build (`cargo xtask
+    /// firefox` builds what is missing; peer `srp-peer-nss-firefox-build`). The table is
+    /// printed, not written.
+    #[arg(long, conflicts_with_all = ["write", "nss_firefox", "sanitize"])]
+    nss_firefox_build: bool,
     /// The BoringSSL under test is BoringSSL at Chromium 150's revision with the series and its
     /// delta (`cargo xtask boringssl build --chromium`, peer `srp-peer-boringssl-chromium`),
     /// not boring-sys 5.4.0's. The table is printed, not written.
@@ -91,7 +97,16 @@ impl Lib {
     /// The library's test peer, built (with ASan and UBSan when `sanitize`; for NSS, against
     /// the NSS of Firefox ESR when `browser`; for BoringSSL, against Chromium's BoringSSL
     /// when `browser`) when missing.
-    fn peer(self, sh: &Shell, sanitize: bool, browser: bool) -> anyhow::Result<PathBuf> {
+    fn peer(
+        self,
+        sh: &Shell,
+        sanitize: bool,
+        browser: bool,
+        firefox_build: bool,
+    ) -> anyhow::Result<PathBuf> {
+        if self == Lib::Nss && firefox_build {
+            return crate::firefox::nss_peer(sh);
+        }
         if self == Lib::Nss && browser {
             let flavor = if sanitize { NssFlavor::Sanitized } else { NssFlavor::Debug };
             return crate::upstream::peer(sh, &Nss::FIREFOX, flavor);
@@ -118,6 +133,7 @@ impl Interop {
             sanitize,
             write: true,
             nss_firefox: false,
+            nss_firefox_build: false,
             boringssl_chromium: false,
         }
     }
@@ -132,6 +148,7 @@ impl Interop {
             sanitize: false,
             write: false,
             nss_firefox: false,
+            nss_firefox_build: false,
             boringssl_chromium: true,
         }
     }
@@ -142,10 +159,10 @@ impl Interop {
         let has = |lib| self.libs.contains(&lib);
         let peers = Peers {
             nss: has(Lib::Nss)
-                .then(|| Lib::Nss.peer(sh, self.sanitize, self.nss_firefox))
+                .then(|| Lib::Nss.peer(sh, self.sanitize, self.nss_firefox, self.nss_firefox_build))
                 .transpose()?,
             boringssl: has(Lib::Boringssl)
-                .then(|| Lib::Boringssl.peer(sh, self.sanitize, self.boringssl_chromium))
+                .then(|| Lib::Boringssl.peer(sh, self.sanitize, self.boringssl_chromium, false))
                 .transpose()?,
             openssl: crate::peers::openssl(sh)?,
         };
