@@ -77,10 +77,12 @@ APPENDED = {
 }
 # Build files, compiled code (PSM's C++ and its components.conf end up in
 # libxul, which the stock binary's PSM stands for; so do the static prefs of
-# StaticPrefList.yaml) and tests (test/, tests/) have no packaged counterpart.
+# StaticPrefList.yaml; the core's Rust crate, Cargo's files and cargo-vet's
+# end up in libssl3 or nowhere) and tests (test/, tests/) have no packaged
+# counterpart.
 BUILD_ONLY = re.compile(
     r"(\.idl|\.cpp|\.h|/components\.conf|/moz\.build|\.mn|/StaticPrefList\.yaml"
-    r"|/tests?/.*)$"
+    r"|\.rs|(^|/)Cargo\.(toml|lock)|^supply-chain/.*|/tests?/.*)$"
 )
 JARS = {"browser": "browser/omni.ja", "toolkit": "omni.ja"}
 
