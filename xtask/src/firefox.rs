@@ -155,6 +155,21 @@ enum FirefoxCommand {
     /// headers), then compile every object of every directory the series touches; prints a
     /// summary.
     CompileCheck,
+    /// Configure when needed, then `mach build` and `mach package` in the cache's
+    /// firefox/work/obj: the patched browser, hours on 2 cores. A compiler cache is used when
+    /// configured (see gecko-ui/README.md): TLS_SRP_FIREFOX_CCACHE=sccache or ccache,
+    /// TLS_SRP_FIREFOX_ICECC=1 (icecc behind ccache).
+    Build(BuildArgs),
+}
+
+#[derive(clap::Args)]
+struct BuildArgs {
+    /// Parallel jobs (mach's -j); mach's default (the machine's cores) when absent.
+    #[arg(long, short)]
+    jobs: Option<u32>,
+    /// Build only, without `mach package`.
+    #[arg(long)]
+    no_package: bool,
 }
 
 impl Command {
@@ -172,6 +187,7 @@ impl Command {
                 configure(sh, &work)
             }
             FirefoxCommand::CompileCheck => compile_check(sh),
+            FirefoxCommand::Build(args) => build(sh, &args),
         }
     }
 }
@@ -443,6 +459,7 @@ impl Mach {
             text += &format!("ac_add_options {option}\n");
         }
         text += &format!("mk_add_options MOZ_OBJDIR={}\n", obj.display());
+        text += &CompilerCache::from_env()?.mozconfig();
         if fs::read_to_string(&mozconfig).ok().as_deref() != Some(text.as_str()) {
             fs::write(&mozconfig, text)?;
         }
@@ -464,6 +481,101 @@ impl Mach {
         cmd!(sh, "python3 mach {args...}").envs(self.env.iter().cloned()).run()?;
         Ok(())
     }
+}
+
+/// The compiler cache every command that configures uses, from the environment (mach
+/// reconfigures when the mozconfig changes):
+/// - `TLS_SRP_FIREFOX_CCACHE=sccache` or `ccache`: `--with-ccache=<program>`, which caches C,
+///   C++ and (sccache) Rust;
+/// - `TLS_SRP_FIREFOX_ICECC=1`: icecc behind ccache (`CCACHE_PREFIX=icecc`, as Firefox's
+///   `cxx_is_icecream` recognises it), with ccache unless another cache is named; give `build`
+///   a `-j` that the icecream cluster can take.
+#[derive(Debug, Default, PartialEq)]
+struct CompilerCache {
+    ccache: Option<String>,
+    icecc: bool,
+}
+
+impl CompilerCache {
+    fn from_env() -> anyhow::Result<Self> {
+        let read = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Self::from_values(read("TLS_SRP_FIREFOX_CCACHE"), read("TLS_SRP_FIREFOX_ICECC"))
+    }
+
+    fn from_values(ccache: Option<String>, icecc: Option<String>) -> anyhow::Result<Self> {
+        if let Some(program) = &ccache {
+            ensure!(
+                matches!(program.as_str(), "sccache" | "ccache"),
+                "TLS_SRP_FIREFOX_CCACHE={program}: sccache or ccache"
+            );
+        }
+        let icecc = match icecc.as_deref() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(other) => bail!("TLS_SRP_FIREFOX_ICECC={other}: 1 or 0"),
+        };
+        ensure!(
+            !(icecc && ccache.as_deref() == Some("sccache")),
+            "TLS_SRP_FIREFOX_ICECC=1 runs icecc behind ccache, not sccache"
+        );
+        let ccache = if icecc { Some("ccache".to_owned()) } else { ccache };
+        Ok(Self { ccache, icecc })
+    }
+
+    /// The mozconfig lines.
+    fn mozconfig(&self) -> String {
+        let mut text = String::new();
+        if let Some(program) = &self.ccache {
+            text += &format!("ac_add_options --with-ccache={program}\n");
+        }
+        if self.icecc {
+            text += "export CCACHE_PREFIX=icecc\n";
+        }
+        text
+    }
+
+    /// The Debian packages it needs.
+    fn packages(&self) -> Vec<&str> {
+        let mut packages: Vec<&str> = self.ccache.as_deref().into_iter().collect();
+        if self.icecc {
+            packages.push("icecc");
+        }
+        packages
+    }
+}
+
+/// `build`: the packages of the compiler cache (when one is configured), `configure` when the
+/// output folder has none, then `mach build` and `mach package`; where the result is at the end.
+fn build(sh: &Shell, args: &BuildArgs) -> anyhow::Result<()> {
+    let cache = CompilerCache::from_env()?;
+    crate::deps::ensure_debian_packages(sh, &cache.packages())?;
+    let (work, _lock) = upstream::work_tree(sh, &Firefox)?;
+    let mach = Mach::new(&work)?;
+    if !mach.obj.join("config.status").exists() {
+        configure(sh, &work)?;
+    }
+    let jobs: Vec<String> = args.jobs.map(|j| format!("-j{j}")).into_iter().collect();
+    let mut build_args = vec!["build"];
+    build_args.extend(jobs.iter().map(String::as_str));
+    let started = std::time::Instant::now();
+    crate::step("mach build (the whole browser: hours on 2 cores)");
+    mach.run(sh, &build_args)?;
+    eprintln!("mach build in {:.0?}", started.elapsed());
+    if !args.no_package {
+        crate::step("mach package");
+        mach.run(sh, &["package"])?;
+    }
+    println!(
+        "built in {:.0?}: run {}{}",
+        started.elapsed(),
+        mach.obj.join("dist/bin/firefox").display(),
+        if args.no_package {
+            String::new()
+        } else {
+            format!("; the package is in {}", mach.obj.join("dist").display())
+        }
+    );
+    Ok(())
 }
 
 /// `mach configure` offline in the patched tree; about a minute.
@@ -684,4 +796,28 @@ fn objects(sh: &Shell, mach: &Mach, objdir: &Path) -> anyhow::Result<Vec<String>
         .quiet()
         .read()?;
     Ok(out.split_whitespace().map(str::to_owned).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiler_caches_become_mozconfig_lines() {
+        let none = CompilerCache::from_values(None, None).unwrap();
+        assert_eq!(none.mozconfig(), "");
+        assert!(none.packages().is_empty());
+        let sccache = CompilerCache::from_values(Some("sccache".into()), None).unwrap();
+        assert_eq!(sccache.mozconfig(), "ac_add_options --with-ccache=sccache\n");
+        assert_eq!(sccache.packages(), ["sccache"]);
+        let icecc = CompilerCache::from_values(None, Some("1".into())).unwrap();
+        assert_eq!(
+            icecc.mozconfig(),
+            "ac_add_options --with-ccache=ccache\nexport CCACHE_PREFIX=icecc\n"
+        );
+        assert_eq!(icecc.packages(), ["ccache", "icecc"]);
+        assert!(CompilerCache::from_values(Some("distcc".into()), None).is_err());
+        assert!(CompilerCache::from_values(Some("sccache".into()), Some("1".into())).is_err());
+        assert!(CompilerCache::from_values(None, Some("yes".into())).is_err());
+    }
 }
