@@ -3,8 +3,8 @@
 //!
 //! - The crates.io crates the series adds to `third_party/rust` (its
 //!   `chromium_crates_io/Cargo.toml` and `Cargo.lock`, the `BUILD.gn` and `README.chromium`
-//!   files `gnrt gen` and `gnrt vendor` made): each pinned here by its `.crate` file
-//!   ([`CRATES`]), fetched through cargo into the cache's `downloads/`, verified, and unpacked
+//!   files `gnrt gen` and `gnrt vendor` made): all of the core's registry crates, each pinned
+//!   by its `.crate` file ([`CRATES`], in `vendor.rs`), fetched through cargo into the cache's `downloads/`, verified, and unpacked
 //!   into `chromium_crates_io/vendor/<name>-v<epoch>/` as `gnrt vendor` does it (the crate's
 //!   files as published, and an empty `.cargo-checksum.json`). Chromium commits these folders;
 //!   the series does not carry upstream sources, so xtask puts them in.
