@@ -152,8 +152,8 @@ enum FirefoxCommand {
     /// the cache's firefox/work/obj.
     Configure,
     /// Configure when needed, build the tiers up to pre-compile (the series' IDL becomes C++
-    /// headers), then compile every object of every directory the series touches; prints a
-    /// summary.
+    /// headers), then compile every object of every directory the series touches (make -k);
+    /// prints each object with its result and fails on any error.
     CompileCheck,
     /// Configure when needed, then `mach build` and `mach package` in the cache's
     /// firefox/work/obj: the patched browser, hours on 2 cores. A compiler cache is used when
@@ -593,8 +593,9 @@ fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The tiers up to pre-compile (generated headers and sources), then `target-objects` in
-/// every directory the series touches that has objects, with a summary line per directory.
+/// The tiers up to pre-compile (generated headers and sources), then `make -k target-objects`
+/// in every directory the series touches that has objects, with a summary line per object
+/// (`ok` or `FAILED`); fails when any object did not compile.
 fn compile_check(sh: &Shell) -> anyhow::Result<()> {
     let series = upstream::series(sh, &Firefox)?;
     let (work, _lock) = upstream::work_tree(sh, &Firefox)?;
@@ -627,6 +628,7 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
         }
     }
     let mut summary = Vec::new();
+    let mut failed = Vec::new();
     for dir in &dirs {
         let objdir = mach.obj.join(dir);
         let objects = objects(sh, &mach, &objdir)?;
@@ -634,18 +636,48 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
             summary.push(format!("{}: no objects", dir.display()));
             continue;
         }
-        let target = format!("{}/target-objects", dir.display());
         let started = std::time::Instant::now();
         let built = || objects.iter().filter(|o| objdir.join(o).exists()).count() as u64;
-        crate::step(&format!("mach build {target} ({} objects)", objects.len()));
+        crate::step(&format!(
+            "make -k target-objects in {} ({} objects)",
+            dir.display(),
+            objects.len()
+        ));
         let what = format!("compiling {}", dir.display());
-        crate::progress::watch(&what, Some(objects.len() as u64), Unit::Items, built, || {
-            mach.run(sh, &["build", "-j2", &target])
-        })?;
-        let missing: Vec<&String> = objects.iter().filter(|o| !objdir.join(o).exists()).collect();
-        ensure!(missing.is_empty(), "{}: not built: {missing:?}", dir.display());
+        // `make -k` directly (the tiers above brought the build files up to date): every object
+        // is tried, and make names each target that failed.
+        let output =
+            crate::progress::watch(&what, Some(objects.len() as u64), Unit::Items, built, || {
+                cmd!(sh, "make -C {objdir} -k -j2 -s target-objects")
+                    .envs(mach.env.iter().cloned())
+                    .ignore_status()
+                    .quiet()
+                    .output()
+            })?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        eprint!("{}{stderr}", String::from_utf8_lossy(&output.stdout));
+        let failed_targets = failed_make_targets(&stderr);
+        for object in &objects {
+            let ok = objdir.join(object).exists()
+                && (output.status.success() || !failed_targets.contains(object));
+            summary.push(format!(
+                "{} {}/{object}",
+                if ok { "ok    " } else { "FAILED" },
+                dir.display()
+            ));
+            if !ok {
+                failed.push(format!("{}/{object}", dir.display()));
+            }
+        }
+        if !output.status.success() {
+            let others: Vec<&String> =
+                failed_targets.iter().filter(|t| !objects.contains(t)).collect();
+            summary
+                .push(format!("FAILED {}: make failed (other targets: {others:?})", dir.display()));
+            failed.push(dir.display().to_string());
+        }
         summary.push(format!(
-            "{}: {} objects compiled ({:.0?})",
+            "       {}: {} objects ({:.0?})",
             dir.display(),
             objects.len(),
             started.elapsed()
@@ -673,7 +705,28 @@ fn compile_check(sh: &Shell) -> anyhow::Result<()> {
         "compile-check of the directories the series touch (NSS's in security/nss, gecko-ui's):\n  {}",
         summary.join("\n  ")
     );
+    ensure!(failed.is_empty(), "did not compile: {}", failed.join(", "));
     Ok(())
+}
+
+/// The targets GNU make names as failed in its messages (`make[1]: *** [rules.mk:660:
+/// Unified_cpp_x0.o] Error 1`, `*** No rule to make target 'x.h', needed by ...`).
+fn failed_make_targets(stderr: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    for line in stderr.lines() {
+        let Some((_, rest)) = line.split_once("*** ") else { continue };
+        let target = if let Some(inner) = rest.strip_prefix('[') {
+            inner.split_once(']').map(|(t, _)| t.rsplit(": ").next().unwrap_or(t))
+        } else {
+            rest.strip_prefix("No rule to make target '")
+                .and_then(|t| t.split_once('\''))
+                .map(|(t, _)| t)
+        };
+        if let Some(target) = target {
+            targets.push(target.to_owned());
+        }
+    }
+    targets
 }
 
 /// The NSS libraries Firefox's build links: `libssl3.so` with the core in it, and what it and
@@ -801,6 +854,19 @@ fn objects(sh: &Shell, mach: &Mach, objdir: &Path) -> anyhow::Result<Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_targets_are_read_from_makes_messages() {
+        let stderr = "In file included from x.cpp:1:\n\
+            make[1]: *** [/t/config/rules.mk:660: Unified_cpp_http0.o] Error 1\n\
+            gmake: *** [/t/config/rules.mk:660: Unified_cpp_http3.o] Error 1\n\
+            make: *** No rule to make target 'gen.h', needed by 'a.o'.  Stop.\n\
+            make: *** Waiting for unfinished jobs....\n";
+        assert_eq!(
+            failed_make_targets(stderr),
+            ["Unified_cpp_http0.o", "Unified_cpp_http3.o", "gen.h"]
+        );
+    }
 
     #[test]
     fn compiler_caches_become_mozconfig_lines() {
