@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{Context, ensure};
 use xshell::Shell;
 
-use crate::upstream::Pin;
+use crate::upstream::{Crate, Pin};
 
 /// A `.crate` file pinned by name, version, size and sha256 (the checksum the registry's
 /// index gives and this workspace's `Cargo.lock` records).
@@ -124,9 +124,37 @@ pub fn pin(name: &str) -> anyhow::Result<&'static Pin> {
         .with_context(|| format!("no pin for the crate {name}"))
 }
 
-/// What decides a vendored set of `pins`, for a tree's stamp.
-pub fn inputs(pins: &[&Pin]) -> String {
-    pins.iter().map(|pin| format!("vendored crate {} sha256 {}\n", pin.file, pin.sha256)).collect()
+/// What decides a browser tree's additions after its series, for the tree's stamp: the pins of
+/// the crates it vendors and the core's files (as [`crate::core::vendored_files`] lists them).
+pub fn inputs(sh: &Shell, pins: &[&Pin]) -> anyhow::Result<String> {
+    let root = sh.current_dir();
+    let mut text: String = pins
+        .iter()
+        .map(|pin| format!("vendored crate {} sha256 {}\n", pin.file, pin.sha256))
+        .collect();
+    let files: Vec<_> = crate::core::vendored_files(&root)?.iter().map(|f| root.join(f)).collect();
+    text += &format!("core sha256 {}\n", crate::cache::sha256_files(sh, &root, &files)?);
+    Ok(text)
+}
+
+/// Fetches each of `pins` through cargo into the cache's `downloads/` (verified) and unpacks it
+/// into `vendor/<folder(pin)>` with `checksums`. A folder that is already there is an error:
+/// the tree has that crate, so its pin is not needed.
+pub fn put_crates(
+    sh: &Shell,
+    pins: &[&Pin],
+    vendor: &Path,
+    folder: impl Fn(&Pin) -> anyhow::Result<String>,
+    checksums: Checksums,
+) -> anyhow::Result<()> {
+    for pin in pins {
+        let provider = Crate { name: pin.name, version: pin.version };
+        let file = crate::upstream::fetch_file(sh, pin, &provider)?;
+        let dest = vendor.join(folder(pin)?);
+        ensure!(!dest.exists(), "{} is already in the tree: drop its pin", dest.display());
+        unpack_crate(sh, &file, pin, &dest, checksums)?;
+    }
+    Ok(())
 }
 
 /// The `.cargo-checksum.json` a vendored crate gets.
@@ -142,7 +170,7 @@ pub enum Checksums {
 
 /// Unpacks the `.crate` file of `pin` (a gzipped tarball whose top folder is
 /// `<name>-<version>/`) into `dest`, with its `.cargo-checksum.json`.
-pub fn unpack_crate(
+fn unpack_crate(
     sh: &Shell,
     file: &Path,
     pin: &Pin,

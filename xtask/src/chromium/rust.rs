@@ -19,12 +19,12 @@
 //! [`Upstream::after_series`]: crate::upstream::Upstream::after_series
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, ensure};
 use xshell::Shell;
 
-use crate::upstream::{self, Crate};
+use crate::upstream::Pin;
 use crate::vendor::{self, CRATES, Checksums, package_version, registry_packages};
 
 /// Chromium's vendored crates, relative to the tree.
@@ -34,12 +34,7 @@ pub const TLS_SRP: &str = "third_party/tls_srp";
 
 /// What decides [`put_in`]'s additions, for the tree's stamp: the pins and the core's files.
 pub fn inputs(sh: &Shell) -> anyhow::Result<String> {
-    let root = sh.current_dir();
-    let mut text = vendor::inputs(&CRATES.iter().collect::<Vec<_>>());
-    let files: Vec<PathBuf> =
-        crate::core::vendored_files(&root)?.iter().map(|f| root.join(f)).collect();
-    text += &format!("core sha256 {}\n", crate::cache::sha256_files(sh, &root, &files)?);
-    Ok(text)
+    vendor::inputs(sh, &CRATES.iter().collect::<Vec<_>>())
 }
 
 /// Puts the pinned crates and the core's crates into the patched tree `tree`, then checks that
@@ -55,13 +50,9 @@ pub fn put_in(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
         CRATES.len()
     ));
     let vendor = tree.join(CRATES_IO).join("vendor");
-    for pin in CRATES {
-        let provider = Crate { name: pin.name, version: pin.version };
-        let file = upstream::fetch_file(sh, pin, &provider)?;
-        let dest = vendor.join(vendor_dir(pin.name, pin.version)?);
-        ensure!(!dest.exists(), "{} is already in the tree: drop its pin", dest.display());
-        vendor::unpack_crate(sh, &file, pin, &dest, Checksums::Empty)?;
-    }
+    let pins: Vec<_> = CRATES.iter().collect();
+    let folder = |pin: &Pin| vendor_dir(pin.name, pin.version);
+    vendor::put_crates(sh, &pins, &vendor, folder, Checksums::Empty)?;
     let root = sh.current_dir();
     crate::core::vendor_into(&root, &tree.join(TLS_SRP).join("src"))?;
 
@@ -71,7 +62,7 @@ pub fn put_in(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
     ensure!(
         missing.is_empty(),
         "the patched {CRATES_IO}/Cargo.lock names crates that are not vendored (pin them in \
-         xtask/src/chromium/rust.rs, or add gnrt's placeholder to the series):\n  {}",
+         xtask/src/vendor.rs, or add gnrt's placeholder to the series):\n  {}",
         missing.join("\n  ")
     );
     let build = fs::read_to_string(&build_gn)?;
@@ -205,23 +196,9 @@ mod tests {
     #[test]
     fn the_series_lists_the_cores_sources() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let series = root.join("chromium-ui");
-        let mut build_gn = None;
-        for entry in fs::read_dir(&series).unwrap() {
-            let text = fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
-            if let Some(start) = text.find("+++ b/third_party/tls_srp/BUILD.gn\n") {
-                let added: String = text[start..]
-                    .lines()
-                    .skip(2)
-                    .take_while(|l| !l.starts_with("--- "))
-                    .filter_map(|l| l.strip_prefix('+'))
-                    .map(|l| format!("{l}\n"))
-                    .collect();
-                build_gn = Some(added);
-            }
-        }
-        let build_gn =
-            build_gn.expect("no patch in chromium-ui/ adds third_party/tls_srp/BUILD.gn");
+        let series = crate::upstream::Series::load(&root.join("chromium-ui")).unwrap();
+        let build_gn = series.added_lines("third_party/tls_srp/BUILD.gn").unwrap();
+        assert!(!build_gn.is_empty(), "no patch in chromium-ui/ adds third_party/tls_srp/BUILD.gn");
         assert_eq!(sources_drift(&build_gn, root).unwrap(), Vec::<String>::new());
         assert_eq!(version_drift(&build_gn, root).unwrap(), Vec::<String>::new());
         let other = build_gn.replace("CARGO_PKG_VERSION=", "CARGO_PKG_VERSION=9");

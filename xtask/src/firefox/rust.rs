@@ -25,7 +25,7 @@ use std::path::Path;
 use anyhow::{Context, ensure};
 use xshell::Shell;
 
-use crate::upstream::{self, Crate, Pin};
+use crate::upstream::Pin;
 use crate::vendor::{self, Checksums, lock_packages, package_version};
 
 /// Firefox's vendored crates, relative to the tree.
@@ -49,11 +49,7 @@ fn pins() -> anyhow::Result<Vec<&'static Pin>> {
 
 /// What decides [`put_in`]'s additions, for the tree's stamp: the pins and the core's files.
 pub fn inputs(sh: &Shell) -> anyhow::Result<String> {
-    let root = sh.current_dir();
-    let mut text = vendor::inputs(&pins()?);
-    let files: Vec<_> = crate::core::vendored_files(&root)?.iter().map(|f| root.join(f)).collect();
-    text += &format!("core sha256 {}\n", crate::cache::sha256_files(sh, &root, &files)?);
-    Ok(text)
+    vendor::inputs(sh, &pins()?)
 }
 
 /// Puts the pinned crates and the core's crates into the patched tree `tree`, then checks that
@@ -68,13 +64,8 @@ pub fn put_in(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
         CRATES.len()
     ));
     let vendor = tree.join(VENDOR);
-    for pin in pins()? {
-        let provider = Crate { name: pin.name, version: pin.version };
-        let file = upstream::fetch_file(sh, pin, &provider)?;
-        let dest = vendor.join(pin.name);
-        ensure!(!dest.exists(), "{} is already in the tree: drop it from CRATES", dest.display());
-        vendor::unpack_crate(sh, &file, pin, &dest, Checksums::Files)?;
-    }
+    let folder = |pin: &Pin| Ok(pin.name.to_owned());
+    vendor::put_crates(sh, &pins()?, &vendor, folder, Checksums::Files)?;
     let root = sh.current_dir();
     crate::core::vendor_standalone_into(&root, &tree.join(TLS_SRP))?;
 
@@ -167,20 +158,8 @@ mod tests {
     #[test]
     fn the_series_locks_the_cores_versions() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let mut lock = String::new();
-        for entry in fs::read_dir(root.join("gecko-ui")).unwrap() {
-            let text = fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
-            if let Some(start) = text.find("+++ b/Cargo.lock\n") {
-                let added: String = text[start..]
-                    .lines()
-                    .skip(1)
-                    .take_while(|l| !l.starts_with("--- "))
-                    .filter_map(|l| l.strip_prefix('+'))
-                    .map(|l| format!("{l}\n"))
-                    .collect();
-                lock += &added;
-            }
-        }
+        let series = crate::upstream::Series::load(&root.join("gecko-ui")).unwrap();
+        let lock = series.added_lines("Cargo.lock").unwrap();
         assert!(lock.contains("name = \"srp-ffi-static\""), "no patch in gecko-ui/ locks the core");
         assert_eq!(core_drift(&lock, root).unwrap(), Vec::<String>::new());
         let other =

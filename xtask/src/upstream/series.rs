@@ -284,6 +284,28 @@ impl Series {
         Ok(files)
     }
 
+    /// The lines the series' patches add to `path` (relative to [`Self::subdir`]), in series
+    /// order, each ending in a newline: the whole file, for a file the series creates. For the
+    /// tests that hold a series against this checkout (the core's sources and versions).
+    #[cfg(test)]
+    pub fn added_lines(&self, path: &str) -> anyhow::Result<String> {
+        let name = format!("b/{path}");
+        let mut text = String::new();
+        for patch in &self.patches {
+            let diff =
+                fs::read_to_string(self.path(patch)).with_context(|| format!("reading {patch}"))?;
+            for file in Diff::parse(&diff).files {
+                if file.name.split('\t').next() == Some(name.as_str()) {
+                    for (_, line) in file.hunks.iter().flat_map(|h| &h.added) {
+                        text += line;
+                        text.push('\n');
+                    }
+                }
+            }
+        }
+        Ok(text)
+    }
+
     /// Applies every patch to `tree` in order, `-p1` with zero fuzz and zero offset; stops at
     /// the first that does not apply exactly and shows patch's output. With a delta, the
     /// patches it does not replace (refreshed for the other version) may apply at an offset:
