@@ -197,6 +197,12 @@ struct CompileCheckArgs {
     /// (`net/socket/ssl_client_socket_impl.cc`).
     #[arg(long)]
     file: Vec<String>,
+    /// Compile only these of the sources (repeatable): a file relative to the tree, or a folder
+    /// ending in `/` for every source under it (`--only net/`); the core's Rust targets are
+    /// `third_party/tls_srp/`. For checking a change to a few patches on a machine without the
+    /// objects of the rest: each folder's first object needs its host tools first.
+    #[arg(long)]
+    only: Vec<String>,
 }
 
 impl Command {
@@ -210,9 +216,9 @@ impl Command {
             ChromiumCommand::Check => upstream::check(sh, &Chromium),
             ChromiumCommand::Configure => {
                 let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
-                configure(sh, &work)
+                configure(sh, &work, &Accelerators::from_env()?).map(drop)
             }
-            ChromiumCommand::CompileCheck(args) => compile_check(sh, &args.file),
+            ChromiumCommand::CompileCheck(args) => compile_check(sh, &args.file, &args.only),
             ChromiumCommand::Build(args) => build(sh, &args),
         }
     }
@@ -632,9 +638,8 @@ fn build(sh: &Shell, args: &BuildArgs) -> anyhow::Result<()> {
             crate::deps::ensure_debian_packages(sh, &[program])?;
         }
     }
-    configure(sh, &work)?;
+    let env = configure(sh, &work, &accelerators)?;
     let out = work.dir.join("out");
-    let env = toolchain_env(sh, &work.tree)?;
     let jobs: Vec<String> = args.jobs.map(|j| format!("-j{j}")).into_iter().collect();
     let targets = &args.targets;
     let tool = if accelerators.siso { "siso ninja" } else { "ninja" };
@@ -771,8 +776,13 @@ fn configure_steps_done(work: &Work) -> bool {
 /// Debian's configure steps (once per tree: `<work>/configure.stamp` holds the tree's stamp),
 /// then `gn gen` into `<work>/out` with Debian's arguments, skipped when the arguments and the
 /// toolchain's environment are those of the last run (`out/tls-srp-gn-gen`): Ninja then
-/// regenerates its files itself when a build file changed.
-fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
+/// regenerates its files itself when a build file changed. Returns the toolchain's environment
+/// ([`toolchain_env`]), which Ninja needs too: it reruns gn when a build file changed.
+fn configure(
+    sh: &Shell,
+    work: &Work,
+    accelerators: &Accelerators,
+) -> anyhow::Result<Vec<(String, String)>> {
     let tree = &work.tree;
     let control =
         fs::read_to_string(tree.join("debian/control")).context("reading debian/control")?;
@@ -787,7 +797,7 @@ fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
         fs::write(work.dir.join("configure.stamp"), tree_stamp)?;
         eprintln!("Debian's configure steps in {:.0?}", started.elapsed());
     }
-    let args = gn_args(sh, tree, &Accelerators::from_env()?)?;
+    let args = gn_args(sh, tree, accelerators)?;
     let env = toolchain_env(sh, tree)?;
     let out = work.dir.join("out");
     let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
@@ -798,15 +808,15 @@ fn configure(sh: &Shell, work: &Work) -> anyhow::Result<()> {
     let wanted = format!("{}\n{args}\n", shown.join(" "));
     if out.join("build.ninja").exists() && fs::read_to_string(&key).ok() == Some(wanted.clone()) {
         println!("gn gen: the arguments and environment of {} are unchanged", out.display());
-        return Ok(());
+        return Ok(env);
     }
     crate::step(&format!("{} gn gen {} --args={args}", shown.join(" "), out.display()));
     let started = Instant::now();
     let _dir = sh.push_dir(tree);
-    cmd!(sh, "gn gen {out} --args={args}").envs(env).run()?;
+    cmd!(sh, "gn gen {out} --args={args}").envs(env.clone()).run()?;
     fs::write(&key, wanted)?;
     eprintln!("gn gen in {:.0?}", started.elapsed());
-    Ok(())
+    Ok(env)
 }
 
 /// File name endings of the sources whose objects `compile-check` builds (headers are
@@ -824,12 +834,12 @@ const RUST_TARGETS: &[(&str, &str)] = &[
 /// `compile-check`: the objects of the series' C and C++ sources, built with Ninja in
 /// `<work>/out` (configured first when it has no `build.ninja`), with Ninja's progress; then
 /// each object listed with whether Ninja has it up to date.
-fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
+fn compile_check(sh: &Shell, extra: &[String], only: &[String]) -> anyhow::Result<()> {
     let series = upstream::series(sh, &Chromium)?;
     let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
     let out = work.dir.join("out");
     if !out.join("build.ninja").exists() || !configure_steps_done(&work) {
-        configure(sh, &work)?;
+        configure(sh, &work, &Accelerators::from_env()?)?;
     }
     // The series' sources, and those BoringSSL's series (with its delta) changes in
     // third_party/boringssl/src.
@@ -856,11 +866,23 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     }
     // The core's Rust targets, when the series adds them: building the last builds the
     // others and the vendored crates they use.
-    let rust: Vec<(&str, &str)> = if work.tree.join(rust::TLS_SRP).join("BUILD.gn").exists() {
+    let rust_build_file = Path::new(rust::TLS_SRP).join("BUILD.gn");
+    let rust: Vec<(&str, &str)> = if work.tree.join(&rust_build_file).exists()
+        && selected(only, &rust_build_file.to_string_lossy())
+    {
         RUST_TARGETS.to_vec()
     } else {
         Vec::new()
     };
+    for entry in only {
+        ensure!(
+            sources.iter().any(|s| selected(std::slice::from_ref(entry), s))
+                || (!rust.is_empty()
+                    && selected(std::slice::from_ref(entry), &rust_build_file.to_string_lossy())),
+            "--only {entry}: no source of the series or --file, and no Rust target, is there"
+        );
+    }
+    sources.retain(|s| selected(only, s));
     if sources.is_empty() && rust.is_empty() {
         println!(
             "compile-check: chromium-ui touches {} files, none of them a C or C++ source or a \
@@ -1019,7 +1041,8 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     }
     println!(
         "compile-check of the sources and Rust targets chromium-ui (with BoringSSL's series) \
-         touches and --file names ({:.0?}):\n  {}",
+         touches and --file names{} ({:.0?}):\n  {}",
+        if only.is_empty() { String::new() } else { format!(", only {}", only.join(" ")) },
         started.elapsed(),
         summary.join("\n  ")
     );
@@ -1029,6 +1052,13 @@ fn compile_check(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
         failed.len()
     );
     Ok(())
+}
+
+/// Whether `--only` (`only`) selects `file`: it names the file, or a folder (ending in `/`)
+/// the file is in; everything when it is empty.
+fn selected(only: &[String], file: &str) -> bool {
+    only.is_empty()
+        || only.iter().any(|o| o == file || (o.ends_with('/') && file.starts_with(o.as_str())))
 }
 
 /// The file of gn's "No targets reference the file '//<file>'." error, relative to the tree.
@@ -1078,6 +1108,21 @@ fn ninja_builds(ninja: &str, file: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_selects_files_and_folders() {
+        let only = |o: &[&str]| o.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(selected(&[], "net/socket/ssl_client_socket.cc"));
+        let net = only(&["net/"]);
+        assert!(selected(&net, "net/socket/ssl_client_socket.cc"));
+        assert!(!selected(&net, "services/network/network_context.cc"));
+        // A folder without its `/` is a file name, and names no file under it.
+        assert!(!selected(&only(&["net"]), "net/socket/ssl_client_socket.cc"));
+        let file = only(&["net/socket/ssl_client_socket.cc"]);
+        assert!(selected(&file, "net/socket/ssl_client_socket.cc"));
+        assert!(!selected(&file, "net/socket/ssl_client_socket_impl.cc"));
+        assert!(selected(&only(&["third_party/tls_srp/"]), "third_party/tls_srp/BUILD.gn"));
+    }
 
     #[test]
     fn gn_names_a_file_no_target_builds() {
