@@ -27,6 +27,7 @@
 //! BoringSSL at Chromium's revision (`third_party/boringssl/src`) is built and tested on its
 //! own with `cargo xtask boringssl build|test --chromium` ([`boringssl_source`]).
 
+mod net_tests;
 mod ninja;
 mod rust;
 
@@ -172,6 +173,11 @@ enum ChromiumCommand {
     /// touches (`gn outputs`), listing each with its result; fails on any error. The first
     /// object of a directory needs its host tools first (about 50 minutes on 2 cores for net/).
     CompileCheck(CompileCheckArgs),
+    /// Build and run the series' //net unit tests (and the SSL socket tests around them) in a
+    /// partial test binary: the series' test objects, all of //net and its test support, with
+    /// stubs that abort naming each symbol left out (QUIC, HTTP/2...). Not net_unittests, which
+    /// cannot be built here; see chromium-ui/README.md.
+    NetTests(NetTestsArgs),
     /// Configure, then build the patched browser (`ninja chrome`) or other targets in the
     /// cache's chromium/work/out: many hours on a workstation, days on 2 cores. ccache (or
     /// another compiler wrapper), Siso and remote execution are used when configured (see
@@ -188,6 +194,13 @@ struct BuildArgs {
     /// Parallel jobs (Ninja's -j); Ninja's default when absent.
     #[arg(long, short)]
     jobs: Option<u32>,
+}
+
+#[derive(clap::Args)]
+struct NetTestsArgs {
+    /// The tests to run (googletest's --gtest_filter).
+    #[arg(long, default_value = net_tests::DEFAULT_FILTER)]
+    filter: String,
 }
 
 #[derive(clap::Args)]
@@ -220,6 +233,15 @@ impl Command {
             }
             ChromiumCommand::CompileCheck(args) => compile_check(sh, &args.file, &args.only),
             ChromiumCommand::Build(args) => build(sh, &args),
+            ChromiumCommand::NetTests(args) => {
+                let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
+                let out = work.dir.join("out");
+                if !out.join("build.ninja").exists() || !configure_steps_done(&work) {
+                    configure(sh, &work, &Accelerators::from_env()?)?;
+                }
+                let env = toolchain_env(sh, &work.tree)?;
+                net_tests::run(sh, &work.tree, &out, &env, &args.filter)
+            }
         }
     }
 }
