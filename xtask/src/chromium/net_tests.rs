@@ -5,8 +5,8 @@
 //! The binary links the series' test objects with what they call: every object of `//net`,
 //! its test support, `//url`, googletest, `//base`'s test support, and the archives (`//base`,
 //! `//crypto`, BoringSSL with the core, ICU) and link flags of a `//net` tool that Chromium's
-//! own build links (`root_store_tool`). It leaves out QUIC, HTTP/2 and the rest of `//net`'s
-//! dependencies: each symbol still undefined gets a stub that aborts naming it ("... is not
+//! own build links (`root_store_tool`), and QUIC and HTTP/2 (`//net/third_party/quiche`). It
+//! leaves out the rest of `net_unittests`' dependencies: each symbol still undefined gets a stub that aborts naming it ("... is not
 //! linked"), so a test that reaches one fails loudly instead of passing; a few set-up steps of
 //! `NetTestSuite` that need what is left out (QUIC's flag checks, the test fonts) do nothing.
 //! The main is `NetTestSuite` without the test launcher, whose build-date check refuses a
@@ -20,14 +20,15 @@ use std::path::Path;
 use anyhow::{Context, ensure};
 use xshell::{Shell, cmd};
 
-/// The series' test objects in `net_unittests` that the binary runs: the tests of patches
-/// 0004-0007, 0009, 0013, 0015, 0016 and 0018 that need nothing of QUIC or HTTP/2. Those of
-/// `HttpNetworkTransaction`, `URLRequestHttpJob`, the job controller and the stream pool
-/// (0008, 0011, 0012, 0016, 0018) build an `HttpNetworkSession` or a `URLRequestContext`,
-/// which need QUIC (`//net/third_party/quiche`, about 750 more objects): not linked here.
+/// The series' test objects in `net_unittests` that the binary runs: every one of `//net`'s
+/// (patches 0004-0009, 0011-0013, 0015, 0016 and 0018).
 const TEST_OBJECTS: &[&str] = &[
     "obj/net/net_unittests/net_errors_unittest.o",
     "obj/net/net_unittests/http_cache_unittest.o",
+    "obj/net/net_unittests/http_network_transaction_unittest.o",
+    "obj/net/net_unittests/http_stream_factory_job_controller_unittest.o",
+    "obj/net/net_unittests/http_stream_pool_attempt_manager_unittest.o",
+    "obj/net/net_unittests/url_request_http_job_unittest.o",
     "obj/net/net_unittests/ssl_client_socket_unittest.o",
     "obj/net/net_unittests/ssl_server_socket_unittest.o",
     "obj/net/net_unittests/ssl_srp_credential_cache_unittest.o",
@@ -54,6 +55,13 @@ const SOURCE_SETS: &[&str] = &[
     "net/canonical_cookie_proto.ninja",
     "net/device_bound_sessions_storage_proto.ninja",
     "net/third_party/uri_template/uri_template.ninja",
+    "net/third_party/quiche/quiche.ninja",
+    "net/third_party/quiche/quiche_test_support.ninja",
+    "net/third_party/quiche/net_quic_proto.ninja",
+    "net/third_party/quiche/net_quic_test_tools_proto.ninja",
+    "net/third_party/quiche/blind_sign_auth.ninja",
+    "net/third_party/quiche/blind_sign_auth_proto.ninja",
+    "net/quic_test_tools.ninja",
     "net/base/registry_controlled_domains.ninja",
     "net/http/transport_security_state_generated_files.ninja",
     "net/cert/root_store_proto_lite.ninja",
@@ -72,7 +80,26 @@ const SOURCE_SETS: &[&str] = &[
 
 /// Single objects and archives linked besides.
 const EXTRA_INPUTS: &[&str] = &[
-    "obj/net/third_party/quiche/quiche/structured_headers.o",
+    // net_unittests' own helpers that those tests use (mock proxies, QUIC and HTTP/2 test
+    // data, socket pool test utilities); not its tools, fuzzers or other tests.
+    "obj/net/net_unittests/connect_job_test_util.o",
+    "obj/net/net_unittests/fake_proxy_delegate.o",
+    "obj/net/net_unittests/http_auth_handler_mock.o",
+    "obj/net/net_unittests/mock_allow_http_auth_preferences.o",
+    "obj/net/net_unittests/mock_client_socket_pool_manager.o",
+    "obj/net/net_unittests/mock_quic_data.o",
+    "obj/net/net_unittests/mock_session_service.o",
+    "obj/net/net_unittests/mock_session_store.o",
+    "obj/net/net_unittests/quic_chromium_client_session_peer.o",
+    "obj/net/net_unittests/quic_session_pool_peer.o",
+    "obj/net/net_unittests/quic_socket_data_provider.o",
+    "obj/net/net_unittests/quic_test_packet_maker.o",
+    "obj/net/net_unittests/quic_test_packet_printer.o",
+    "obj/net/net_unittests/spdy_session_test_util.o",
+    "obj/net/net_unittests/spdy_stream_test_util.o",
+    "obj/net/net_unittests/test_proxy_delegate.o",
+    "obj/net/net_unittests/test_quic_crypto_client_config_handle.o",
+    "obj/net/net_unittests/transport_client_socket_pool_test_util.o",
     "obj/third_party/icu/libicui18n.a",
     "obj/third_party/icu/libicuuc.a",
 ];
