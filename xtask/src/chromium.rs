@@ -174,9 +174,9 @@ enum ChromiumCommand {
     /// object of a directory needs its host tools first (about 50 minutes on 2 cores for net/).
     CompileCheck(CompileCheckArgs),
     /// Build and run the series' //net unit tests (and the SSL socket tests around them) in a
-    /// partial test binary: the series' test objects, all of //net and its test support, with
-    /// stubs that abort naming each symbol left out (QUIC, HTTP/2...). Not net_unittests, which
-    /// cannot be built here; see chromium-ui/README.md.
+    /// partial test binary: the series' test objects, all of //net, its test support and QUIC,
+    /// with stubs that abort naming each symbol left out (SQL stores, WebSockets...). Not
+    /// net_unittests, which cannot be built here; see chromium-ui/README.md.
     NetTests(NetTestsArgs),
     /// Configure, then build the patched browser (`ninja chrome`) or other targets in the
     /// cache's chromium/work/out: many hours on a workstation, days on 2 cores. ccache (or
@@ -235,12 +235,8 @@ impl Command {
             ChromiumCommand::Build(args) => build(sh, &args),
             ChromiumCommand::NetTests(args) => {
                 let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
-                let out = work.dir.join("out");
-                if !out.join("build.ninja").exists() || !configure_steps_done(&work) {
-                    configure(sh, &work, &Accelerators::from_env()?)?;
-                }
-                let env = toolchain_env(sh, &work.tree)?;
-                net_tests::run(sh, &work.tree, &out, &env, &args.filter)
+                let env = configured(sh, &work)?;
+                net_tests::run(sh, &work.tree, &work.dir.join("out"), &env, &args.filter)
             }
         }
     }
@@ -795,6 +791,16 @@ fn configure_steps_done(work: &Work) -> bool {
     stamp("tree.stamp").is_some() && stamp("tree.stamp") == stamp("configure.stamp")
 }
 
+/// [`configure`] when `<work>/out` has no `build.ninja` or the tree was brought up to date
+/// since; the toolchain's environment either way.
+fn configured(sh: &Shell, work: &Work) -> anyhow::Result<Vec<(String, String)>> {
+    if !work.dir.join("out/build.ninja").exists() || !configure_steps_done(work) {
+        configure(sh, work, &Accelerators::from_env()?)
+    } else {
+        toolchain_env(sh, &work.tree)
+    }
+}
+
 /// Debian's configure steps (once per tree: `<work>/configure.stamp` holds the tree's stamp),
 /// then `gn gen` into `<work>/out` with Debian's arguments, skipped when the arguments and the
 /// toolchain's environment are those of the last run (`out/tls-srp-gn-gen`): Ninja then
@@ -860,9 +866,8 @@ fn compile_check(sh: &Shell, extra: &[String], only: &[String]) -> anyhow::Resul
     let series = upstream::series(sh, &Chromium)?;
     let (work, _lock) = upstream::work_tree(sh, &Chromium)?;
     let out = work.dir.join("out");
-    if !out.join("build.ninja").exists() || !configure_steps_done(&work) {
-        configure(sh, &work, &Accelerators::from_env()?)?;
-    }
+    // gn reads the toolchain from the environment, also when Ninja reruns it.
+    let env = configured(sh, &work)?;
     // The series' sources, and those BoringSSL's series (with its delta) changes in
     // third_party/boringssl/src.
     // BoringSSL's own tools and tests (`tool/`, the CMake-only test programs) have no object
@@ -898,9 +903,8 @@ fn compile_check(sh: &Shell, extra: &[String], only: &[String]) -> anyhow::Resul
     };
     for entry in only {
         ensure!(
-            sources.iter().any(|s| selected(std::slice::from_ref(entry), s))
-                || (!rust.is_empty()
-                    && selected(std::slice::from_ref(entry), &rust_build_file.to_string_lossy())),
+            sources.iter().any(|s| names(entry, s))
+                || (!rust.is_empty() && names(entry, &rust_build_file.to_string_lossy())),
             "--only {entry}: no source of the series or --file, and no Rust target, is there"
         );
     }
@@ -922,8 +926,6 @@ fn compile_check(sh: &Shell, extra: &[String], only: &[String]) -> anyhow::Resul
         sources.into_iter().partition(|f| !prior_files.contains(f) || ninja_builds(&ninja, f))
     };
     let _dir = sh.push_dir(&work.tree);
-    // gn reads the toolchain from the environment, also when Ninja reruns it.
-    let env = toolchain_env(sh, &work.tree)?;
     // One `gn outputs` for all of them (each run loads every build file: a minute or two);
     // an object is its source's when their file stems match. A source of another platform
     // (`android/...`) has no target here: gn names it, and the run is repeated without it.
@@ -1079,8 +1081,12 @@ fn compile_check(sh: &Shell, extra: &[String], only: &[String]) -> anyhow::Resul
 /// Whether `--only` (`only`) selects `file`: it names the file, or a folder (ending in `/`)
 /// the file is in; everything when it is empty.
 fn selected(only: &[String], file: &str) -> bool {
-    only.is_empty()
-        || only.iter().any(|o| o == file || (o.ends_with('/') && file.starts_with(o.as_str())))
+    only.is_empty() || only.iter().any(|o| names(o, file))
+}
+
+/// Whether the `--only` entry `entry` names `file`, or a folder (ending in `/`) it is in.
+fn names(entry: &str, file: &str) -> bool {
+    entry == file || (entry.ends_with('/') && file.starts_with(entry))
 }
 
 /// The file of gn's "No targets reference the file '//<file>'." error, relative to the tree.

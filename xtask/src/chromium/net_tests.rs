@@ -6,9 +6,10 @@
 //! its test support, `//url`, googletest, `//base`'s test support, and the archives (`//base`,
 //! `//crypto`, BoringSSL with the core, ICU) and link flags of a `//net` tool that Chromium's
 //! own build links (`root_store_tool`), and QUIC and HTTP/2 (`//net/third_party/quiche`). It
-//! leaves out the rest of `net_unittests`' dependencies: each symbol still undefined gets a stub that aborts naming it ("... is not
-//! linked"), so a test that reaches one fails loudly instead of passing; a few set-up steps of
-//! `NetTestSuite` that need what is left out (QUIC's flag checks, the test fonts) do nothing.
+//! leaves out the rest of `net_unittests`' dependencies: each symbol still undefined gets a
+//! stub that aborts naming it ("... is not linked"), so a test that reaches one fails loudly
+//! instead of passing; a few set-up steps of `NetTestSuite` that need what is left out (QUIC's
+//! flag checks, the test fonts) do nothing.
 //! The main is `NetTestSuite` without the test launcher, whose build-date check refuses a
 //! tarball's build. What runs is the tests' own code against the patched `//net` and BoringSSL
 //! (real TLS-SRP handshakes over in-process sockets), not a stand-in; what does not link is
